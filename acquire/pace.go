@@ -1,0 +1,84 @@
+package acquire
+
+import (
+	"context"
+	"runtime"
+	"time"
+)
+
+// spinWindow is how long before a deadline a Pacer stops sleeping and starts
+// yielding in a loop: time.Sleep overshoots by ~90 µs at the median and up to
+// milliseconds, so the last stretch is spun.
+const spinWindow = 300 * time.Microsecond
+
+// Pacer waits for wall-clock deadlines against the monotonic clock. It
+// reuses one timer, so waiting does not allocate. A Pacer is not safe for
+// concurrent use.
+type Pacer struct {
+	timer *time.Timer
+}
+
+// WaitUntil returns once time.Now() is at or past t, or ctx's error if ctx is
+// done first.
+func (p *Pacer) WaitUntil(ctx context.Context, t time.Time) error {
+	for {
+		d := time.Until(t)
+		if d <= 0 {
+			return nil
+		}
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		if d <= spinWindow {
+			runtime.Gosched()
+			continue
+		}
+		if p.timer == nil {
+			p.timer = time.NewTimer(d - spinWindow)
+		} else {
+			p.timer.Reset(d - spinWindow)
+		}
+		select {
+		case <-ctx.Done():
+			p.timer.Stop()
+			return ctx.Err()
+		case <-p.timer.C:
+		}
+	}
+}
+
+// PacedBinned hands out src's bins no earlier than real time: bin i is
+// released when as much wall time has passed since the first read as
+// recording time separates bin i's end from bin 0's start. With rebase set,
+// bin times are rewritten to wall-clock Unix nanoseconds, as a live array
+// would stamp them; otherwise they keep the source's times.
+func PacedBinned(ctx context.Context, src BinnedSource, rebase bool) BinnedSource {
+	return &pacedBinned{src: src, ctx: ctx, rebase: rebase}
+}
+
+type pacedBinned struct {
+	src    BinnedSource
+	ctx    context.Context
+	rebase bool
+	pacer  Pacer
+	epoch  time.Time
+	first  int64 // source Start of the first bin
+}
+
+func (p *pacedBinned) BinnedInfo() BinnedInfo { return p.src.BinnedInfo() }
+
+func (p *pacedBinned) ReadBinned(b *Binned) error {
+	if err := p.src.ReadBinned(b); err != nil {
+		return err
+	}
+	if p.epoch.IsZero() {
+		p.epoch, p.first = time.Now(), b.Start
+	}
+	due := p.epoch.Add(time.Duration(b.End - p.first))
+	if p.rebase {
+		off := p.epoch.UnixNano() - p.first
+		b.Start += off
+		b.End += off
+	}
+	return p.pacer.WaitUntil(p.ctx, due)
+}

@@ -1,0 +1,221 @@
+package acquire
+
+import (
+	"fmt"
+	"io"
+	"math"
+	"math/rand/v2"
+)
+
+// Task selects the behaviour that drives the simulated population.
+type Task string
+
+// Simulated tasks.
+const (
+	// TaskCentreOut reaches from the centre to one of 8 targets on a circle
+	// and back, with bell-shaped (minimum-jerk) velocity profiles.
+	TaskCentreOut Task = "centre-out"
+	// TaskRandomTarget reaches continuously from wherever the hand is to a
+	// new random point in the workspace.
+	TaskRandomTarget Task = "random-target"
+)
+
+// SimConfig configures the binned simulator. Zero fields take the defaults
+// of DefaultSimConfig, filled in one place by withDefaults.
+type SimConfig struct {
+	// Seed makes the population, the task and the spikes reproducible.
+	Seed uint64
+	// Channels is the number of simulated neurons (one per channel).
+	Channels int
+	// BinWidth is the bin width in nanoseconds.
+	BinWidth int64
+	// Task is the reach task.
+	Task Task
+	// Bins limits the stream length; 0 means unbounded.
+	Bins int
+	// StartTime is the Start of bin 0 (ns); live streams use time.Now().
+	StartTime int64
+	// Radius is the target distance from the centre (cm).
+	Radius float64
+	// BaselineHz and ModulationHz bound the per-neuron baseline rate and
+	// the modulation depth at peak speed (drawn uniformly in [lo, hi]).
+	BaselineHz, ModulationHz [2]float64
+	// PeakSpeed is the hand speed (cm/s) at which modulation is full.
+	PeakSpeed float64
+	// DriftHz is the standard deviation of the baseline random walk per
+	// minute; 0 disables drift.
+	DriftHz float64
+	// PopulationSeed, when non-zero, draws the tuning of the population
+	// from it instead of Seed, so two streams (calibration and live) can
+	// share neurons while their trials and spikes differ.
+	PopulationSeed uint64
+}
+
+// DefaultSimConfig is the simulator's default setting.
+var DefaultSimConfig = SimConfig{
+	Seed:         1,
+	Channels:     96,
+	BinWidth:     20e6,
+	Task:         TaskCentreOut,
+	Radius:       10,
+	BaselineHz:   [2]float64{5, 25},
+	ModulationHz: [2]float64{5, 30},
+	PeakSpeed:    30,
+}
+
+func (c SimConfig) withDefaults() SimConfig {
+	d := DefaultSimConfig
+	if c.Seed == 0 {
+		c.Seed = d.Seed
+	}
+	if c.Channels == 0 {
+		c.Channels = d.Channels
+	}
+	if c.BinWidth == 0 {
+		c.BinWidth = d.BinWidth
+	}
+	if c.Task == "" {
+		c.Task = d.Task
+	}
+	if c.Radius == 0 {
+		c.Radius = d.Radius
+	}
+	if c.BaselineHz == [2]float64{} {
+		c.BaselineHz = d.BaselineHz
+	}
+	if c.ModulationHz == [2]float64{} {
+		c.ModulationHz = d.ModulationHz
+	}
+	if c.PeakSpeed == 0 {
+		c.PeakSpeed = d.PeakSpeed
+	}
+	if c.PopulationSeed == 0 {
+		c.PopulationSeed = c.Seed
+	}
+	return c
+}
+
+// SimTargetNames are the targets every simulated bin carries, in order.
+var SimTargetNames = []string{"vel_x", "vel_y", "pos_x", "pos_y"}
+
+// Simulator is a population of cosine-tuned motor-cortex-like neurons
+// driven by a simulated reach task. Each neuron fires as a Poisson process
+// with rate baseline + depth·(v·d)/PeakSpeed (rectified at 0), where v is the
+// hand velocity and d the neuron's preferred direction. It emits binned
+// spike counts with the true hand velocity and position as targets, and is
+// deterministic for its seed.
+type Simulator struct {
+	cfg      SimConfig
+	rng      *rand.Rand
+	base     []float64 // Hz
+	depth    []float64 // Hz at PeakSpeed along the preferred direction
+	pdx, pdy []float64 // unit preferred directions
+	reach    reachTask
+	seq      uint64
+	dt       float64 // bin width, s
+}
+
+// NewSimulator builds a simulator; it reports an error for invalid settings.
+func NewSimulator(cfg SimConfig) (*Simulator, error) {
+	cfg = cfg.withDefaults()
+	switch {
+	case cfg.Channels < 1:
+		return nil, fmt.Errorf("simulator: %d channels, need at least 1", cfg.Channels)
+	case cfg.BinWidth < 1e5:
+		return nil, fmt.Errorf("simulator: bin width %d ns is below 0.1 ms", cfg.BinWidth)
+	case cfg.Task != TaskCentreOut && cfg.Task != TaskRandomTarget:
+		return nil, fmt.Errorf("simulator: unknown task %q (want %q or %q)", cfg.Task, TaskCentreOut, TaskRandomTarget)
+	case cfg.BaselineHz[0] < 0 || cfg.BaselineHz[1] < cfg.BaselineHz[0] || cfg.ModulationHz[0] < 0 || cfg.ModulationHz[1] < cfg.ModulationHz[0]:
+		return nil, fmt.Errorf("simulator: invalid rate ranges baseline %v modulation %v", cfg.BaselineHz, cfg.ModulationHz)
+	}
+	pop := rand.New(rand.NewPCG(cfg.PopulationSeed, 0x6e657572))
+	s := &Simulator{
+		cfg:   cfg,
+		rng:   rand.New(rand.NewPCG(cfg.Seed, 0x7370696b)),
+		base:  make([]float64, cfg.Channels),
+		depth: make([]float64, cfg.Channels),
+		pdx:   make([]float64, cfg.Channels),
+		pdy:   make([]float64, cfg.Channels),
+		dt:    float64(cfg.BinWidth) / 1e9,
+	}
+	for i := range cfg.Channels {
+		s.base[i] = uniform(pop, cfg.BaselineHz)
+		s.depth[i] = uniform(pop, cfg.ModulationHz)
+		th := 2 * math.Pi * pop.Float64()
+		s.pdx[i], s.pdy[i] = math.Cos(th), math.Sin(th)
+	}
+	s.reach = newReachTask(cfg, rand.New(rand.NewPCG(cfg.Seed, 0x7461736b)))
+	return s, nil
+}
+
+func uniform(r *rand.Rand, lohi [2]float64) float64 {
+	return lohi[0] + (lohi[1]-lohi[0])*r.Float64()
+}
+
+// BinnedInfo implements BinnedSource.
+func (s *Simulator) BinnedInfo() BinnedInfo {
+	names := make([]string, s.cfg.Channels)
+	for i := range names {
+		names[i] = fmt.Sprintf("sim%03d", i)
+	}
+	return BinnedInfo{Channels: s.cfg.Channels, BinWidth: s.cfg.BinWidth, ChannelNames: names, TargetNames: SimTargetNames}
+}
+
+// Config returns the simulator's settings with defaults filled in.
+func (s *Simulator) Config() SimConfig { return s.cfg }
+
+// ReadBinned implements BinnedSource: it advances the task by one bin and
+// draws each neuron's spike count. It does not allocate once b's slices
+// have grown to size.
+func (s *Simulator) ReadBinned(b *Binned) error {
+	if s.cfg.Bins > 0 && s.seq >= uint64(s.cfg.Bins) {
+		return io.EOF
+	}
+	vx, vy, px, py, trial := s.reach.step(s.dt)
+	b.Seq = s.seq
+	b.Start = s.cfg.StartTime + int64(s.seq)*s.cfg.BinWidth
+	b.End = b.Start + s.cfg.BinWidth
+	b.Trial = trial
+	b.Counts = resize(b.Counts, s.cfg.Channels)
+	b.Targets = resize(b.Targets, len(SimTargetNames))
+	b.Targets[0], b.Targets[1], b.Targets[2], b.Targets[3] = float32(vx), float32(vy), float32(px), float32(py)
+	drift := 0.0
+	if s.cfg.DriftHz > 0 {
+		drift = s.cfg.DriftHz * math.Sqrt(s.dt/60)
+	}
+	for i := range b.Counts {
+		if drift > 0 {
+			s.base[i] = math.Max(0, s.base[i]+drift*s.rng.NormFloat64())
+		}
+		rate := s.base[i] + s.depth[i]*(vx*s.pdx[i]+vy*s.pdy[i])/s.cfg.PeakSpeed
+		b.Counts[i] = float32(poisson(s.rng, math.Max(rate, 0)*s.dt))
+	}
+	s.seq++
+	return nil
+}
+
+func resize(p []float32, n int) []float32 {
+	if cap(p) < n {
+		return make([]float32, n)
+	}
+	return p[:n]
+}
+
+// poisson draws a Poisson variate with mean lambda: Knuth's product method
+// for small means, a rounded normal approximation for large ones.
+func poisson(r *rand.Rand, lambda float64) int {
+	if lambda <= 0 {
+		return 0
+	}
+	if lambda > 30 {
+		k := math.Round(lambda + math.Sqrt(lambda)*r.NormFloat64())
+		return int(math.Max(k, 0))
+	}
+	l := math.Exp(-lambda)
+	k, p := 0, r.Float64()
+	for p > l {
+		k++
+		p *= r.Float64()
+	}
+	return k
+}
