@@ -1,0 +1,71 @@
+package bus
+
+import (
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/nats-io/nats.go"
+	"github.com/rs/zerolog"
+)
+
+// ConnectOptions configures a client connection.
+type ConnectOptions struct {
+	// Name identifies the client to the server.
+	Name string
+	// Token authenticates with a token.
+	Token string
+	// Timeout bounds the first connection attempt (default 5 s).
+	Timeout time.Duration
+	// ReconnectBuffer bounds what is buffered while disconnected (bytes,
+	// default 8 MiB); beyond it publishes fail and are counted as drops.
+	ReconnectBuffer int
+	// Log receives connection events; the zero logger discards them.
+	Log zerolog.Logger
+}
+
+// ErrUnreachable is returned when no server answers at the given URL.
+var ErrUnreachable = errors.New("nats server unreachable")
+
+// Connect opens a connection to url. After the first connection succeeds the
+// client reconnects on its own, forever, buffering up to ReconnectBuffer.
+func Connect(url string, opts ConnectOptions) (*nats.Conn, error) {
+	if opts.Timeout == 0 {
+		opts.Timeout = 5 * time.Second
+	}
+	if opts.ReconnectBuffer == 0 {
+		opts.ReconnectBuffer = 8 << 20
+	}
+	log := opts.Log
+	nopts := []nats.Option{
+		nats.Name(opts.Name),
+		nats.Timeout(opts.Timeout),
+		nats.MaxReconnects(-1),
+		nats.ReconnectWait(250 * time.Millisecond),
+		nats.ReconnectBufSize(opts.ReconnectBuffer),
+		nats.DisconnectErrHandler(func(_ *nats.Conn, err error) {
+			log.Warn().Err(err).Msg("nats disconnected")
+		}),
+		nats.ReconnectHandler(func(nc *nats.Conn) {
+			log.Info().Str("url", nc.ConnectedUrlRedacted()).Msg("nats reconnected")
+		}),
+		nats.ErrorHandler(func(_ *nats.Conn, sub *nats.Subscription, err error) {
+			ev := log.Error().Err(err)
+			if sub != nil {
+				ev = ev.Str("subject", sub.Subject)
+			}
+			ev.Msg("nats async error")
+		}),
+	}
+	if opts.Token != "" {
+		nopts = append(nopts, nats.Token(opts.Token))
+	}
+	nc, err := nats.Connect(url, nopts...)
+	if err != nil {
+		if errors.Is(err, nats.ErrNoServers) {
+			return nil, fmt.Errorf("connect to %s: %w: %v", url, ErrUnreachable, err)
+		}
+		return nil, fmt.Errorf("connect to %s: %w", url, err)
+	}
+	return nc, nil
+}

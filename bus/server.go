@@ -1,0 +1,144 @@
+package bus
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"os"
+	"path/filepath"
+	"strconv"
+	"time"
+
+	"github.com/nats-io/nats-server/v2/server"
+)
+
+// ServerOptions configures the embedded NATS server. Zero fields take the
+// defaults filled in by withDefaults.
+type ServerOptions struct {
+	// Listen is the client address, host:port. Port 0 picks a free port.
+	// Default 127.0.0.1:4222: loopback unless told otherwise.
+	Listen string
+	// DataDir holds the JetStream store. Default DefaultDataDir().
+	DataDir string
+	// Name is the server name (default "bci-decode").
+	Name string
+	// Token, when set, is required from every client.
+	Token string
+	// ReadyTimeout bounds the wait for the server to accept clients
+	// (default 10 s).
+	ReadyTimeout time.Duration
+}
+
+// DefaultListen is the embedded server's default client address.
+const DefaultListen = "127.0.0.1:4222"
+
+// DefaultDataDir is where the embedded server keeps JetStream data by
+// default: $XDG_DATA_HOME/bci-decode, or ~/.local/share/bci-decode.
+func DefaultDataDir() string {
+	if d := os.Getenv("XDG_DATA_HOME"); d != "" {
+		return filepath.Join(d, "bci-decode")
+	}
+	if h, err := os.UserHomeDir(); err == nil {
+		return filepath.Join(h, ".local", "share", "bci-decode")
+	}
+	return filepath.Join(os.TempDir(), "bci-decode")
+}
+
+func (o ServerOptions) withDefaults() ServerOptions {
+	if o.Listen == "" {
+		o.Listen = DefaultListen
+	}
+	if o.DataDir == "" {
+		o.DataDir = DefaultDataDir()
+	}
+	if o.Name == "" {
+		o.Name = "bci-decode"
+	}
+	if o.ReadyTimeout == 0 {
+		o.ReadyTimeout = 10 * time.Second
+	}
+	return o
+}
+
+// Server is an embedded NATS server with JetStream enabled.
+type Server struct {
+	ns *server.Server
+}
+
+// StartServer starts an embedded server and waits until it accepts clients.
+func StartServer(opts ServerOptions) (*Server, error) {
+	opts = opts.withDefaults()
+	host, portStr, err := net.SplitHostPort(opts.Listen)
+	if err != nil {
+		return nil, fmt.Errorf("embedded nats: listen address %q: %w", opts.Listen, err)
+	}
+	port, err := strconv.Atoi(portStr)
+	if err != nil || port < 0 || port > 65535 {
+		return nil, fmt.Errorf("embedded nats: listen address %q: bad port", opts.Listen)
+	}
+	if port == 0 {
+		port = server.RANDOM_PORT
+	}
+	if err := os.MkdirAll(opts.DataDir, 0o755); err != nil {
+		return nil, fmt.Errorf("embedded nats: data dir: %w", err)
+	}
+	// Fail fast with a clear message when the port is taken, instead of
+	// the server's own retry loop and log.
+	if port != server.RANDOM_PORT {
+		l, err := net.Listen("tcp", opts.Listen)
+		if err != nil {
+			return nil, fmt.Errorf("embedded nats: cannot listen on %s (use --nats-listen with a free port, or --nats to use a running server): %w", opts.Listen, err)
+		}
+		l.Close()
+	}
+	ns, err := server.NewServer(&server.Options{
+		ServerName:    opts.Name,
+		Host:          host,
+		Port:          port,
+		JetStream:     true,
+		StoreDir:      opts.DataDir,
+		Authorization: opts.Token,
+		NoLog:         true,
+		NoSigs:        true,
+		MaxPayload:    8 << 20,
+	})
+	if err != nil {
+		return nil, fmt.Errorf("embedded nats: %w", err)
+	}
+	go ns.Start()
+	if !ns.ReadyForConnections(opts.ReadyTimeout) {
+		ns.Shutdown()
+		return nil, fmt.Errorf("embedded nats: not ready for connections on %s after %v", opts.Listen, opts.ReadyTimeout)
+	}
+	return &Server{ns: ns}, nil
+}
+
+// ClientURL is the URL clients connect to.
+func (s *Server) ClientURL() string { return s.ns.ClientURL() }
+
+// Addr is the address the server listens on for clients.
+func (s *Server) Addr() string {
+	if a, ok := s.ns.Addr().(*net.TCPAddr); ok {
+		return a.String()
+	}
+	return ""
+}
+
+// Shutdown stops the server, closing client connections and flushing the
+// JetStream store, and waits for it to finish or for ctx to be done. When ctx
+// ends first the server goes on stopping in the background.
+func (s *Server) Shutdown(ctx context.Context) error {
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		s.ns.Shutdown()
+		s.ns.WaitForShutdown()
+	}()
+	select {
+	case <-done:
+		return nil
+	case <-ctx.Done():
+		return errors.New("embedded nats: shutdown did not finish in time")
+	}
+}

@@ -1,0 +1,54 @@
+package bus
+
+import (
+	"encoding/json"
+	"time"
+
+	"github.com/bci-decode/bci-decode/pipeline"
+)
+
+// Status is the periodic health message on bci.<session>.status.
+type Status struct {
+	Session          string          `json:"session"`
+	Time             int64           `json:"time"`
+	UptimeSeconds    float64         `json:"uptime_s"`
+	Model            string          `json:"model"`
+	IntentsPublished uint64          `json:"intents_published"`
+	IntentsDropped   uint64          `json:"intents_dropped"`
+	PublishErrors    uint64          `json:"publish_errors"`
+	RateHz           float64         `json:"rate_hz"`
+	Latency          LatencyReport   `json:"latency_us"`
+	Pipeline         *pipeline.Stats `json:"pipeline,omitempty"`
+}
+
+// publishStatus sends one status message. It runs on the publishing
+// goroutine, which owns the histogram.
+func (p *Publisher) publishStatus() {
+	now := time.Now()
+	up := now.Sub(p.start).Seconds()
+	st := Status{
+		Session:          p.opts.Session,
+		Time:             now.UnixNano(),
+		UptimeSeconds:    up,
+		Model:            p.model,
+		IntentsPublished: p.published.Load(),
+		IntentsDropped:   p.dropped.Load(),
+		PublishErrors:    p.errs.Load(),
+		Latency:          p.latency(),
+	}
+	if up > 0 {
+		st.RateHz = float64(st.IntentsPublished) / up
+	}
+	if p.opts.Stats != nil {
+		s := p.opts.Stats()
+		st.Pipeline = &s
+	}
+	b, err := json.Marshal(st)
+	if err != nil {
+		p.opts.Log.Error().Err(err).Msg("encode status")
+		return
+	}
+	if err := p.nc.Publish(StatusSubject(p.opts.Session), b); err != nil {
+		p.opts.Log.Warn().Err(err).Msg("publish status failed")
+	}
+}

@@ -1,0 +1,182 @@
+// Package pipeline wires the stages of bci-decode into one loop: read a bin,
+// sanitise it, step the decoder, shape the intent and hand it to the sinks.
+// Live decoding and replay both run this loop, so replay is the live code
+// path rather than a copy of it.
+//
+// The loop runs on the caller's goroutine and allocates nothing per bin in
+// steady state: every buffer is sized at construction from the source's
+// channel count and the decoder's outputs.
+package pipeline
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"math"
+	"sync/atomic"
+	"time"
+
+	"github.com/bci-decode/bci-decode/decoder"
+	"github.com/bci-decode/bci-decode/encoder"
+)
+
+// BinReader is the pipeline's source of bins: the signal chain for
+// continuous sources, or a binned source read directly.
+type BinReader interface {
+	// ReadBin fills b with the next bin, reusing its slices, and returns
+	// io.EOF at the end of the stream.
+	ReadBin(ctx context.Context, b *encoder.Bin) error
+}
+
+// Sink receives every decoded intent with the bin it came from. Consume runs
+// on the decoding goroutine: it must return quickly, never block on I/O, and
+// copy whatever it keeps, since both arguments are reused for the next bin.
+type Sink interface {
+	Consume(in *decoder.Intent, b *encoder.Bin)
+}
+
+// Options configures a Pipeline.
+type Options struct {
+	// Output shapes decoder outputs into intents.
+	Output decoder.OutputOptions
+	// Now returns the current time in Unix nanoseconds (default
+	// time.Now().UnixNano()); replay sets it to reproduce decode times.
+	Now func() int64
+}
+
+// Stats counts what the loop has done. Fields are updated atomically and may
+// be read from any goroutine through Pipeline.Stats.
+type Stats struct {
+	Bins uint64 `json:"bins"`
+	// BadFeatures counts non-finite feature values replaced by 0.
+	BadFeatures uint64 `json:"bad_features"`
+	// Faults counts decoder outputs that were not finite (published as
+	// halted intents with zero values).
+	Faults uint64 `json:"faults"`
+	// Swaps counts decoder swaps that took effect.
+	Swaps uint64 `json:"swaps"`
+}
+
+// model is a decoder with the content hash of the model it came from.
+type model struct {
+	dec  decoder.Decoder
+	hash string
+}
+
+// Pipeline is one decoding loop. Run it once; Swap and Stats may be called
+// from other goroutines while it runs.
+type Pipeline struct {
+	src   BinReader
+	sinks []Sink
+	opts  Options
+	out   *decoder.Output
+
+	cur     model
+	pending atomic.Pointer[model]
+
+	bin    encoder.Bin
+	intent decoder.Intent
+	raw    []float32
+
+	bins, badFeatures, swaps atomic.Uint64
+}
+
+// New builds a pipeline reading channels features per bin from src and
+// decoding them with dec, whose model has content hash hash.
+func New(src BinReader, channels int, dec decoder.Decoder, hash string, opts Options, sinks ...Sink) (*Pipeline, error) {
+	if dec.Inputs() != channels {
+		return nil, fmt.Errorf("pipeline: the %s decoder expects %d features per bin, the source delivers %d: %w", dec.Kind(), dec.Inputs(), channels, decoder.ErrShape)
+	}
+	if opts.Now == nil {
+		opts.Now = func() int64 { return time.Now().UnixNano() }
+	}
+	p := &Pipeline{
+		src:   src,
+		sinks: sinks,
+		opts:  opts,
+		out:   decoder.NewOutput(dec.Outputs(), opts.Output),
+		cur:   model{dec: dec, hash: hash},
+		raw:   make([]float32, dec.Outputs()),
+	}
+	p.bin.Features = make([]float32, 0, channels)
+	p.intent.Values = make([]float32, 0, dec.Outputs())
+	return p, nil
+}
+
+// Swap replaces the decoder at the next bin boundary: the bin being decoded
+// finishes on the old model, the next one starts on the new. The new decoder
+// must have the same inputs and outputs.
+func (p *Pipeline) Swap(dec decoder.Decoder, hash string) error {
+	if dec.Inputs() != p.cur.dec.Inputs() || dec.Outputs() != p.cur.dec.Outputs() {
+		return fmt.Errorf("pipeline: swap to a %d->%d model on a %d->%d stream: %w",
+			dec.Inputs(), dec.Outputs(), p.cur.dec.Inputs(), p.cur.dec.Outputs(), decoder.ErrShape)
+	}
+	p.pending.Store(&model{dec: dec, hash: hash})
+	return nil
+}
+
+// Stats returns the loop's counters.
+func (p *Pipeline) Stats() Stats {
+	return Stats{Bins: p.bins.Load(), BadFeatures: p.badFeatures.Load(), Faults: p.out.Faults(), Swaps: p.swaps.Load()}
+}
+
+// Run decodes bins until the source ends (it then returns nil), ctx is
+// done, or the source fails.
+func (p *Pipeline) Run(ctx context.Context) error {
+	for {
+		err := p.Step(ctx)
+		if errors.Is(err, io.EOF) {
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+	}
+}
+
+// Step reads and decodes one bin. It returns io.EOF at the end of the
+// source.
+func (p *Pipeline) Step(ctx context.Context) error {
+	if err := p.src.ReadBin(ctx, &p.bin); err != nil {
+		return err
+	}
+	if len(p.bin.Features) != p.cur.dec.Inputs() {
+		return fmt.Errorf("pipeline: bin %d has %d features, the decoder expects %d: %w", p.bin.Seq, len(p.bin.Features), p.cur.dec.Inputs(), decoder.ErrShape)
+	}
+	if m := p.pending.Swap(nil); m != nil {
+		p.cur = *m
+		p.swaps.Add(1)
+	}
+	p.sanitise()
+	p.cur.dec.Step(p.bin.Features, p.raw)
+	in := &p.intent
+	in.Seq = p.bin.Seq
+	in.SampleTime = p.bin.End
+	in.Model = p.cur.hash
+	if !p.out.Fill(in, p.raw, float64(p.bin.Width)/1e9) {
+		// A decoder that produced NaN has poisoned state; start it afresh.
+		p.cur.dec.Reset()
+	}
+	in.DecodeTime = p.opts.Now()
+	for _, s := range p.sinks {
+		s.Consume(in, &p.bin)
+	}
+	p.bins.Add(1)
+	return nil
+}
+
+// sanitise replaces non-finite features by 0 so they never reach decoder
+// state, and counts them.
+func (p *Pipeline) sanitise() {
+	bad := 0
+	for i, v := range p.bin.Features {
+		if math.IsNaN(float64(v)) || math.IsInf(float64(v), 0) {
+			p.bin.Features[i] = 0
+			bad++
+		}
+	}
+	if bad > 0 {
+		p.badFeatures.Add(uint64(bad))
+	}
+}

@@ -1,0 +1,160 @@
+package pipeline_test
+
+import (
+	"context"
+	"errors"
+	"io"
+	"math"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/bci-decode/bci-decode/acquire"
+	"github.com/bci-decode/bci-decode/dataset"
+	"github.com/bci-decode/bci-decode/decoder"
+	"github.com/bci-decode/bci-decode/encoder"
+	"github.com/bci-decode/bci-decode/pipeline"
+)
+
+func fitKalman(t testing.TB, channels int) decoder.Decoder {
+	t.Helper()
+	sim, err := acquire.NewSimulator(acquire.SimConfig{Seed: 1, Channels: channels, Bins: 5000})
+	require.NoError(t, err)
+	set, err := dataset.Read(sim)
+	require.NoError(t, err)
+	set, err = set.SelectTargets("vel_x", "vel_y")
+	require.NoError(t, err)
+	k, err := decoder.FitKalman(context.Background(), set, decoder.KalmanOptions{})
+	require.NoError(t, err)
+	return k
+}
+
+// collect is a sink that keeps copies of what it is given.
+type collect struct {
+	intents []decoder.Intent
+	targets [][]float32
+}
+
+func (c *collect) Consume(in *decoder.Intent, b *encoder.Bin) {
+	var cp decoder.Intent
+	cp.CopyFrom(in)
+	c.intents = append(c.intents, cp)
+	c.targets = append(c.targets, append([]float32(nil), b.Target...))
+}
+
+func TestPipelineDecodesSimulator(t *testing.T) {
+	dec := fitKalman(t, 96)
+	sim, err := acquire.NewSimulator(acquire.SimConfig{Seed: 2, Bins: 500})
+	require.NoError(t, err)
+	var c collect
+	p, err := pipeline.New(encoder.NewBinnedReader(sim), 96, dec, "h1", pipeline.Options{}, &c)
+	require.NoError(t, err)
+	require.NoError(t, p.Run(context.Background()))
+	require.Len(t, c.intents, 500)
+	for i, in := range c.intents {
+		assert.Equal(t, uint64(i), in.Seq)
+		assert.Equal(t, "h1", in.Model)
+		assert.Equal(t, decoder.StatusOK, in.Status)
+		assert.Len(t, in.Values, 2)
+		assert.Equal(t, int64(i+1)*20e6, in.SampleTime)
+	}
+	assert.Equal(t, uint64(500), p.Stats().Bins)
+}
+
+func TestPipelineRejectsChannelMismatch(t *testing.T) {
+	dec := fitKalman(t, 32)
+	sim, err := acquire.NewSimulator(acquire.SimConfig{Seed: 2, Channels: 96})
+	require.NoError(t, err)
+	_, err = pipeline.New(encoder.NewBinnedReader(sim), 96, dec, "", pipeline.Options{})
+	require.ErrorIs(t, err, decoder.ErrShape)
+	assert.Contains(t, err.Error(), "expects 32 features per bin, the source delivers 96")
+}
+
+// nanSource injects non-finite features into a simulated stream.
+type nanSource struct{ r *encoder.BinnedReader }
+
+func (n nanSource) ReadBin(ctx context.Context, b *encoder.Bin) error {
+	if err := n.r.ReadBin(ctx, b); err != nil {
+		return err
+	}
+	if b.Seq%10 == 3 {
+		b.Features[5] = float32(math.NaN())
+		b.Features[6] = float32(math.Inf(-1))
+	}
+	return nil
+}
+
+func TestPipelineSanitisesNonFiniteInput(t *testing.T) {
+	dec := fitKalman(t, 96)
+	sim, err := acquire.NewSimulator(acquire.SimConfig{Seed: 3, Bins: 100})
+	require.NoError(t, err)
+	var c collect
+	p, err := pipeline.New(nanSource{encoder.NewBinnedReader(sim)}, 96, dec, "", pipeline.Options{}, &c)
+	require.NoError(t, err)
+	require.NoError(t, p.Run(context.Background()))
+	assert.Equal(t, uint64(20), p.Stats().BadFeatures)
+	for _, in := range c.intents {
+		for _, v := range in.Values {
+			assert.False(t, math.IsNaN(float64(v)) || math.IsInf(float64(v), 0))
+		}
+	}
+}
+
+func TestPipelineSwapAtBinBoundary(t *testing.T) {
+	a, b := fitKalman(t, 96), fitKalman(t, 96)
+	sim, err := acquire.NewSimulator(acquire.SimConfig{Seed: 4, Bins: 20})
+	require.NoError(t, err)
+	var c collect
+	p, err := pipeline.New(encoder.NewBinnedReader(sim), 96, a, "old", pipeline.Options{}, &c)
+	require.NoError(t, err)
+	ctx := context.Background()
+	for range 10 {
+		require.NoError(t, p.Step(ctx))
+	}
+	require.NoError(t, p.Swap(b, "new"))
+	require.NoError(t, p.Run(ctx))
+	require.Len(t, c.intents, 20)
+	for i, in := range c.intents {
+		want := "old"
+		if i >= 10 {
+			want = "new"
+		}
+		assert.Equal(t, want, in.Model, "bin %d", i)
+	}
+	assert.Equal(t, uint64(1), p.Stats().Swaps)
+	wrong := fitKalman(t, 32)
+	assert.ErrorIs(t, p.Swap(wrong, "bad"), decoder.ErrShape)
+}
+
+// discard is a sink that keeps nothing.
+type discard struct{ n int }
+
+func (d *discard) Consume(*decoder.Intent, *encoder.Bin) { d.n++ }
+
+func TestPipelineStepDoesNotAllocate(t *testing.T) {
+	ctx := context.Background()
+	wiener := func() decoder.Decoder {
+		sim, _ := acquire.NewSimulator(acquire.SimConfig{Seed: 1, Bins: 3000})
+		set, _ := dataset.Read(sim)
+		set, _ = set.SelectTargets("vel_x", "vel_y")
+		w, err := decoder.FitWiener(ctx, set, decoder.WienerOptions{Ridge: 1})
+		require.NoError(t, err)
+		return w
+	}()
+	for _, dec := range []decoder.Decoder{fitKalman(t, 96), wiener} {
+		t.Run(dec.Kind(), func(t *testing.T) {
+			sim, err := acquire.NewSimulator(acquire.SimConfig{Seed: 5})
+			require.NoError(t, err)
+			p, err := pipeline.New(encoder.NewBinnedReader(sim), 96, dec, "h", pipeline.Options{}, &discard{})
+			require.NoError(t, err)
+			require.NoError(t, p.Step(ctx)) // first bin sizes the buffers
+			allocs := testing.AllocsPerRun(1000, func() {
+				if err := p.Step(ctx); err != nil && !errors.Is(err, io.EOF) {
+					t.Fatal(err)
+				}
+			})
+			assert.Zero(t, allocs, "allocations per bin")
+		})
+	}
+}
