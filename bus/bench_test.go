@@ -16,26 +16,24 @@ import (
 func BenchmarkPublish(b *testing.B) {
 	srv := startServer(b)
 	nc := connect(b, srv.ClientURL())
-	{
-		b.Run("intent", func(b *testing.B) {
-			pub, err := bus.NewPublisher(nc, bus.PublisherOptions{Session: "bench", Lossless: true, StatusInterval: -1})
-			if err != nil {
-				b.Fatal(err)
-			}
-			ctx := context.Background()
-			pub.Start(ctx)
-			in := decoder.Intent{Kind: decoder.KindVelocity, Values: []float32{1.25, -3.5}, Model: "0123456789abcdef", Status: decoder.StatusOK}
-			b.ReportAllocs()
-			for b.Loop() {
-				in.Seq++
-				pub.Consume(&in, nil)
-			}
-			b.StopTimer()
-			sum, err := pub.Close(ctx)
-			if err != nil {
-				b.Fatal(err)
-			}
-			b.ReportMetric(float64(sum.Dropped)/float64(b.N), "dropped/op")
-		})
-	}
+	b.Run("intent", func(b *testing.B) {
+		pub, err := bus.NewPublisher(nc, bus.PublisherOptions{Session: "bench", Lossless: true, StatusInterval: -1})
+		if err != nil {
+			b.Fatal(err)
+		}
+		ctx := context.Background()
+		pub.Start(ctx)
+		in := decoder.Intent{Kind: decoder.KindVelocity, Values: []float32{1.25, -3.5}, Model: "0123456789abcdef", Status: decoder.StatusOK}
+		b.ReportAllocs()
+		for b.Loop() {
+			in.Seq++
+			pub.Consume(&in, nil)
+		}
+		b.StopTimer()
+		sum, err := pub.Close(ctx)
+		if err != nil {
+			b.Fatal(err)
+		}
+		b.ReportMetric(float64(sum.Dropped)/float64(b.N), "dropped/op")
+	})
 }
