@@ -77,9 +77,40 @@ func Kinds() []string {
 	return out
 }
 
-// Save writes d to path and returns the model's content hash.
-func Save(path string, d Decoder) (string, error) {
-	b, hash, err := Encode(d)
+// ModelInfo describes what a model was trained on. It is stored beside the
+// decoder's parameters in the model file.
+type ModelInfo struct {
+	// Targets names the decoder's outputs in order (e.g. vel_x, vel_y).
+	Targets []string `json:"targets"`
+	// BinWidthNS is the bin width the model was trained with.
+	BinWidthNS int64 `json:"bin_width_ns"`
+	// TrainedOn describes the training data.
+	TrainedOn string `json:"trained_on,omitempty"`
+	// TrainedAt is when training finished (RFC 3339).
+	TrainedAt string `json:"trained_at,omitempty"`
+	// Metrics holds held-out figures measured after training.
+	Metrics map[string]float64 `json:"metrics,omitempty"`
+}
+
+// envelope is the JSON metadata of a model file: what the model was
+// trained on, and the decoder's own metadata.
+type envelope struct {
+	Info   ModelInfo       `json:"info"`
+	Params json.RawMessage `json:"params"`
+}
+
+// Loaded is a decoder read from a model file, with its provenance.
+type Loaded struct {
+	Decoder
+	// Hash is the model file's content hash.
+	Hash string
+	// Info says what the model was trained on.
+	Info ModelInfo
+}
+
+// Save writes d with its info to path and returns the model's content hash.
+func Save(path string, d Decoder, info ModelInfo) (string, error) {
+	b, hash, err := Encode(d, info)
 	if err != nil {
 		return "", err
 	}
@@ -89,8 +120,9 @@ func Save(path string, d Decoder) (string, error) {
 	return hash, nil
 }
 
-// Encode serialises d as a model file and returns it with its content hash.
-func Encode(d Decoder) ([]byte, string, error) {
+// Encode serialises d with its info as a model file and returns it with its
+// content hash.
+func Encode(d Decoder, info ModelInfo) ([]byte, string, error) {
 	m, ok := d.(Marshaler)
 	if !ok {
 		return nil, "", fmt.Errorf("decoder: %s decoders cannot be saved", d.Kind())
@@ -99,48 +131,57 @@ func Encode(d Decoder) ([]byte, string, error) {
 	if err != nil {
 		return nil, "", fmt.Errorf("decoder: encode %s: %w", d.Kind(), err)
 	}
-	return modelfile.Encode(d.Kind(), meta, payload)
+	params, err := json.Marshal(meta)
+	if err != nil {
+		return nil, "", fmt.Errorf("decoder: encode %s metadata: %w", d.Kind(), err)
+	}
+	if len(info.Targets) != 0 && len(info.Targets) != d.Outputs() {
+		return nil, "", fmt.Errorf("decoder: %d target names for %d outputs: %w", len(info.Targets), d.Outputs(), ErrShape)
+	}
+	return modelfile.Encode(d.Kind(), envelope{Info: info, Params: params}, payload)
 }
 
-// Load reads a model file written by Save and returns the decoder and the
-// model's content hash.
-func Load(path string) (Decoder, string, error) {
+// Load reads a model file written by Save.
+func Load(path string) (*Loaded, error) {
 	m, err := modelfile.ReadFile(path)
 	if err != nil {
-		return nil, "", err
+		return nil, err
 	}
-	d, err := FromModel(m)
+	l, err := FromModel(m)
 	if err != nil {
-		return nil, "", fmt.Errorf("%s: %w", path, err)
+		return nil, fmt.Errorf("%s: %w", path, err)
 	}
-	return d, m.Hash, nil
+	return l, nil
 }
 
 // Decode rebuilds a decoder from model-file bytes (e.g. from an object
-// store) and returns it with its content hash.
-func Decode(b []byte) (Decoder, string, error) {
+// store).
+func Decode(b []byte) (*Loaded, error) {
 	m, err := modelfile.Decode(b)
 	if err != nil {
-		return nil, "", err
+		return nil, err
 	}
-	d, err := FromModel(m)
-	if err != nil {
-		return nil, "", err
-	}
-	return d, m.Hash, nil
+	return FromModel(m)
 }
 
 // FromModel rebuilds the decoder held in a parsed model file.
-func FromModel(m *modelfile.Model) (Decoder, error) {
+func FromModel(m *modelfile.Model) (*Loaded, error) {
 	registryMu.RLock()
 	load, ok := registry[m.Kind]
 	registryMu.RUnlock()
 	if !ok {
 		return nil, fmt.Errorf("%w %q (known: %v)", ErrUnknownKind, m.Kind, Kinds())
 	}
-	d, err := load(m.Meta, m.Payload)
+	var env envelope
+	if err := json.Unmarshal(m.Meta, &env); err != nil || env.Params == nil {
+		return nil, fmt.Errorf("%w: %s model metadata has no decoder parameters", modelfile.ErrCorrupt, m.Kind)
+	}
+	d, err := load(env.Params, m.Payload)
 	if err != nil {
 		return nil, fmt.Errorf("load %s model: %w", m.Kind, err)
 	}
-	return d, nil
+	if len(env.Info.Targets) != 0 && len(env.Info.Targets) != d.Outputs() {
+		return nil, fmt.Errorf("%w: %s model names %d targets for %d outputs", modelfile.ErrCorrupt, m.Kind, len(env.Info.Targets), d.Outputs())
+	}
+	return &Loaded{Decoder: d, Hash: m.Hash, Info: env.Info}, nil
 }

@@ -79,18 +79,6 @@ func Encode(kind string, meta any, payload []byte) ([]byte, string, error) {
 	return buf.Bytes(), hex.EncodeToString(sum[:]), nil
 }
 
-// WriteFile encodes a model into path and returns its content hash.
-func WriteFile(path, kind string, meta any, payload []byte) (string, error) {
-	b, hash, err := Encode(kind, meta, payload)
-	if err != nil {
-		return "", err
-	}
-	if err := os.WriteFile(path, b, 0o644); err != nil {
-		return "", fmt.Errorf("modelfile: %w", err)
-	}
-	return hash, nil
-}
-
 // ReadFile reads and verifies the model file at path.
 func ReadFile(path string) (*Model, error) {
 	b, err := os.ReadFile(path)
