@@ -1,0 +1,155 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/nats-io/nats.go"
+	"github.com/rs/zerolog/log"
+
+	"github.com/bci-decode/bci-decode/bus"
+	"github.com/bci-decode/bci-decode/decoder"
+	"github.com/bci-decode/bci-decode/encoder"
+	"github.com/bci-decode/bci-decode/eval"
+	"github.com/bci-decode/bci-decode/pipeline"
+)
+
+// stream is one decoding job: a source of bins, the model that decodes it
+// and where its intents go.
+type stream struct {
+	src      pipeline.BinReader
+	channels int
+	// targets names the source's bin targets; outputs whose names appear
+	// among them are scored against them.
+	targets []string
+	model   *decoder.Loaded
+	nc      *nats.Conn
+	session string
+	// lossless makes publishing wait instead of dropping (for runs that go
+	// as fast as possible rather than in real time).
+	lossless bool
+	output   decoder.OutputOptions
+}
+
+// streamResult summarises a decoding job.
+type streamResult struct {
+	Session   string            `json:"session"`
+	Decoder   string            `json:"decoder"`
+	Model     string            `json:"model"`
+	Bins      uint64            `json:"bins"`
+	Intents   uint64            `json:"intents"`
+	Dropped   uint64            `json:"intents_dropped"`
+	Faults    uint64            `json:"faults"`
+	BadInputs uint64            `json:"bad_features"`
+	R2        *float64          `json:"r2,omitempty"`
+	R2PerDim  []float64         `json:"r2_per_dim,omitempty"`
+	RPerDim   []float64         `json:"r_per_dim,omitempty"`
+	P50us     float64           `json:"latency_p50_us"`
+	P99us     float64           `json:"latency_p99_us"`
+	Latency   bus.LatencyReport `json:"latency_us"`
+	Seconds   float64           `json:"elapsed_s"`
+}
+
+// scorer is a sink that scores decoded values against the bin's targets.
+type scorer struct {
+	idx   []int // bin target index of each decoder output
+	truth []float32
+	acc   *eval.Accumulator
+}
+
+func newScorer(outputs, sourceTargets []string) *scorer {
+	if len(outputs) == 0 {
+		return nil
+	}
+	idx := make([]int, len(outputs))
+	for i, o := range outputs {
+		idx[i] = -1
+		for j, t := range sourceTargets {
+			if t == o {
+				idx[i] = j
+			}
+		}
+		if idx[i] < 0 {
+			return nil
+		}
+	}
+	return &scorer{idx: idx, truth: make([]float32, len(idx)), acc: eval.NewAccumulator(len(idx))}
+}
+
+func (s *scorer) Consume(in *decoder.Intent, b *encoder.Bin) {
+	if in.Status != decoder.StatusOK || len(b.Target) == 0 {
+		return
+	}
+	for i, j := range s.idx {
+		s.truth[i] = b.Target[j]
+	}
+	s.acc.Add(in.Values, s.truth)
+}
+
+// run decodes the stream to its end (or until ctx is done) and publishes
+// every intent.
+func (s *stream) run(ctx context.Context) (streamResult, error) {
+	var p *pipeline.Pipeline
+	pub, err := bus.NewPublisher(s.nc, bus.PublisherOptions{
+		Session:  s.session,
+		Lossless: s.lossless,
+		Stats:    func() pipeline.Stats { return p.Stats() },
+		Log:      log.Logger,
+	})
+	if err != nil {
+		return streamResult{}, err
+	}
+	sinks := []pipeline.Sink{pub}
+	sc := newScorer(s.model.Info.Targets, s.targets)
+	if sc != nil && s.output.Integrate {
+		sc = nil // positions are not comparable with velocity targets
+	}
+	if sc != nil {
+		sinks = append(sinks, sc)
+	}
+	p, err = pipeline.New(s.src, s.channels, s.model.Decoder, s.model.Hash, pipeline.Options{Output: s.output}, sinks...)
+	if err != nil {
+		return streamResult{}, err
+	}
+	log.Info().Str("session", s.session).Str("subject", bus.IntentSubject(s.session)).
+		Str("decoder", s.model.Kind()).Str("model", s.model.Hash).Msg("decoding")
+	start := time.Now()
+	pub.Start(ctx)
+	runErr := p.Run(ctx)
+	closeCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+	defer cancel()
+	sum, closeErr := pub.Close(closeCtx)
+	if runErr != nil && ctx.Err() == nil {
+		return streamResult{}, runErr
+	}
+	if closeErr != nil {
+		return streamResult{}, closeErr
+	}
+	st := p.Stats()
+	res := streamResult{
+		Session: s.session, Decoder: s.model.Kind(), Model: s.model.Hash,
+		Bins: st.Bins, Intents: sum.Published, Dropped: sum.Dropped, Faults: st.Faults, BadInputs: st.BadFeatures,
+		P50us: sum.Latency.P50, P99us: sum.Latency.P99, Latency: sum.Latency,
+		Seconds: time.Since(start).Seconds(),
+	}
+	if sc != nil {
+		r := sc.acc.Result()
+		m := r.MeanR2()
+		res.R2, res.R2PerDim, res.RPerDim = &m, r.R2, r.R
+	}
+	return res, nil
+}
+
+func (r streamResult) print(w interface{ Write([]byte) (int, error) }) {
+	fmt.Fprintf(w, "session %s: %d bins decoded by %s (model %.12s), %d intents published on %s, %d dropped\n",
+		r.Session, r.Bins, r.Decoder, r.Model, r.Intents, bus.IntentSubject(r.Session), r.Dropped)
+	if r.R2 != nil {
+		fmt.Fprintf(w, "velocity R² %.3f (per dimension %.3f), r %.3f\n", *r.R2, r.R2PerDim, r.RPerDim)
+	}
+	fmt.Fprintf(w, "decode latency (bin end -> intent): p50 %.0f µs, p99 %.0f µs, max %.0f µs over %d intents\n",
+		r.Latency.P50, r.Latency.P99, r.Latency.Max, r.Latency.Count)
+	if r.Faults > 0 || r.BadInputs > 0 {
+		fmt.Fprintf(w, "faults: %d non-finite decoder outputs halted, %d non-finite input features zeroed\n", r.Faults, r.BadInputs)
+	}
+}
