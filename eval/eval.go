@@ -16,6 +16,17 @@ type Regression struct {
 	N int `json:"n"`
 }
 
+// Defined reports whether every dimension has a finite R² and r (false when
+// a target has no variance or there are fewer than two samples).
+func (r Regression) Defined() bool {
+	for i := range r.R2 {
+		if math.IsNaN(r.R2[i]) || math.IsNaN(r.R[i]) || math.IsInf(r.R[i], 0) {
+			return false
+		}
+	}
+	return len(r.R2) > 0
+}
+
 // MeanR2 is the mean of R2 over dimensions.
 func (r Regression) MeanR2() float64 { return mean(r.R2) }
 
@@ -77,6 +88,11 @@ func (a *Accumulator) Result() Regression {
 	for d := range a.sy {
 		sst := a.syy[d] - a.sy[d]*a.sy[d]/n
 		out.R2[d] = 1 - a.sres[d]/sst
+		if sst <= 1e-9*a.syy[d] || sst <= 0 {
+			// A target without variance has no R²; the one-pass sums
+			// would otherwise turn rounding error into huge values.
+			out.R2[d] = math.NaN()
+		}
 		cov := a.spy[d] - a.sp[d]*a.sy[d]/n
 		vp := a.spp[d] - a.sp[d]*a.sp[d]/n
 		out.R[d] = cov / math.Sqrt(vp*sst)

@@ -134,9 +134,12 @@ func (s *stream) run(ctx context.Context) (streamResult, error) {
 		Seconds: time.Since(start).Seconds(),
 	}
 	if sc != nil {
-		r := sc.acc.Result()
-		m := r.MeanR2()
-		res.R2, res.R2PerDim, res.RPerDim = &m, r.R2, r.R
+		if r := sc.acc.Result(); r.Defined() {
+			m := r.MeanR2()
+			res.R2, res.R2PerDim, res.RPerDim = &m, r.R2, r.R
+		} else {
+			log.Warn().Msg("R² is undefined for this run: a target had no variance (run longer)")
+		}
 	}
 	return res, nil
 }

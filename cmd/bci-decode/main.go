@@ -47,6 +47,7 @@ func realMain(args []string, stdout, stderr io.Writer) int {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	setupLogging(stderr)
+	flagOutput = stderr
 	err := cmd.run(ctx, args[1:], stdout)
 	switch {
 	case err == nil:
@@ -78,10 +79,15 @@ func usage(w io.Writer) {
 // errUsage marks errors in how a command was called (exit status 2).
 var errUsage = errors.New("usage")
 
+// flagOutput receives flag errors and --help texts; realMain points it at
+// its stderr.
+var flagOutput io.Writer = os.Stderr
+
 // newFlags returns a flag set that reports errors instead of exiting, so
 // every command returns its error to realMain.
 func newFlags(name, synopsis string) *flag.FlagSet {
 	fs := flag.NewFlagSet(name, flag.ContinueOnError)
+	fs.SetOutput(flagOutput)
 	fs.Usage = func() {
 		fmt.Fprintf(fs.Output(), "usage: bci-decode %s\n\nflags:\n", synopsis)
 		fs.PrintDefaults()

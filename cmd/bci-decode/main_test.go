@@ -1,0 +1,200 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"net"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/nats-io/nats.go"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/bci-decode/bci-decode/decoder"
+)
+
+// cli runs the command line in-process and returns exit code, stdout and
+// stderr.
+func cli(t *testing.T, args ...string) (int, string, string) {
+	t.Helper()
+	var out, errb bytes.Buffer
+	code := realMain(args, &out, &errb)
+	return code, out.String(), errb.String()
+}
+
+// lastJSON decodes the last line of stdout.
+func lastJSON(t *testing.T, stdout string, v any) {
+	t.Helper()
+	lines := strings.Split(strings.TrimSpace(stdout), "\n")
+	require.NoError(t, json.Unmarshal([]byte(lines[len(lines)-1]), v), "last line: %q", lines[len(lines)-1])
+}
+
+func freePort(t *testing.T) string {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	addr := l.Addr().String()
+	require.NoError(t, l.Close())
+	return addr
+}
+
+func TestHelpForEveryCommand(t *testing.T) {
+	for name := range commands {
+		t.Run(name, func(t *testing.T) {
+			code, _, stderr := cli(t, name, "--help")
+			assert.Equal(t, 0, code)
+			assert.Contains(t, stderr, "usage: bci-decode "+name)
+		})
+	}
+	code, _, stderr := cli(t, "frobnicate")
+	assert.Equal(t, 2, code)
+	assert.Contains(t, stderr, `unknown command "frobnicate"`)
+}
+
+// TestDemoWithSubscriber runs the demo and, as a second program would,
+// subscribes to its intents on the --nats-listen port.
+func TestDemoWithSubscriber(t *testing.T) {
+	addr := freePort(t)
+	var wg sync.WaitGroup
+	var code int
+	var stdout, stderr string
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		code, stdout, stderr = cli(t, "demo", "--duration", "3s", "--calibration", "60s", "--nats-listen", addr,
+			"--data-dir", t.TempDir(), "--session", "sub-test", "--json")
+	}()
+	var nc *nats.Conn
+	require.Eventually(t, func() bool {
+		var err error
+		nc, err = nats.Connect("nats://"+addr, nats.Timeout(200*time.Millisecond))
+		return err == nil
+	}, 10*time.Second, 20*time.Millisecond)
+	defer nc.Close()
+	msgs := make(chan *nats.Msg, 1000)
+	_, err := nc.ChanSubscribe("bci.sub-test.intent", msgs)
+	require.NoError(t, err)
+	require.NoError(t, nc.Flush())
+	wg.Wait()
+	require.Equal(t, 0, code, stderr)
+
+	var res streamResult
+	lastJSON(t, stdout, &res)
+	assert.Equal(t, uint64(150), res.Intents)
+	assert.Greater(t, res.Latency.Count, int64(0))
+
+	var seqs []uint64
+	for len(msgs) > 0 {
+		m := <-msgs
+		var in decoder.Intent
+		require.NoError(t, json.Unmarshal(m.Data, &in))
+		require.Len(t, in.Values, 2)
+		assert.Equal(t, decoder.StatusOK, in.Status)
+		assert.NotEmpty(t, m.Header.Get("Bci-Seq"))
+		seqs = append(seqs, in.Seq)
+	}
+	require.NotEmpty(t, seqs)
+	for i := 1; i < len(seqs); i++ {
+		require.Equal(t, seqs[i-1]+1, seqs[i], "consecutive seq")
+	}
+	assert.Equal(t, uint64(149), seqs[len(seqs)-1])
+}
+
+// TestSimulateTrainRun goes through the three steps one at a time.
+func TestSimulateTrainRun(t *testing.T) {
+	dir := t.TempDir()
+	rec := filepath.Join(dir, "calib.bcr")
+	code, out, stderr := cli(t, "simulate", "--out", rec, "--duration", "3m")
+	require.Equal(t, 0, code, stderr)
+	assert.Contains(t, out, "wrote 9000 bins")
+
+	for _, kind := range []string{"kalman", "wiener"} {
+		t.Run(kind, func(t *testing.T) {
+			model := filepath.Join(dir, kind+".bcim")
+			code, out, stderr := cli(t, "train", "--data", rec, "--decoder", kind, "--out", model, "--json")
+			require.Equal(t, 0, code, stderr)
+			var tr trainResult
+			lastJSON(t, out, &tr)
+			require.NotNil(t, tr.R2)
+			assert.Greater(t, *tr.R2, 0.6)
+			loaded, err := decoder.Load(model)
+			require.NoError(t, err)
+			assert.Equal(t, tr.Model, loaded.Hash)
+			assert.Equal(t, []string{"vel_x", "vel_y"}, loaded.Info.Targets)
+
+			// decode a different simulated recording of the same array, as fast as possible
+			test := filepath.Join(dir, kind+"-test.bcr")
+			code, _, stderr = cli(t, "simulate", "--out", test, "--duration", "1m", "--seed", "9")
+			require.Equal(t, 0, code, stderr)
+			code, out, stderr = cli(t, "run", "--model", model, "--source", "file:"+test, "--nats-listen", "127.0.0.1:0",
+				"--data-dir", t.TempDir(), "--json")
+			require.Equal(t, 0, code, stderr)
+			var res streamResult
+			lastJSON(t, out, &res)
+			assert.Equal(t, uint64(3000), res.Intents)
+			require.NotNil(t, res.R2)
+			assert.Greater(t, *res.R2, 0.6)
+		})
+	}
+}
+
+func TestBadInputExitsWithOneLineError(t *testing.T) {
+	dir := t.TempDir()
+	rec := filepath.Join(dir, "r.bcr")
+	code, _, stderr := cli(t, "simulate", "--out", rec, "--duration", "20s", "--channels", "32")
+	require.Equal(t, 0, code, stderr)
+	model := filepath.Join(dir, "m.bcim")
+	code, _, stderr = cli(t, "train", "--data", rec, "--out", model, "--holdout", "0")
+	require.Equal(t, 0, code, stderr)
+	data, err := os.ReadFile(rec)
+	require.NoError(t, err)
+	truncated := filepath.Join(dir, "truncated.bcr")
+	require.NoError(t, os.WriteFile(truncated, data[:len(data)-10], 0o644))
+	mdata, err := os.ReadFile(model)
+	require.NoError(t, err)
+	corrupt := filepath.Join(dir, "corrupt.bcim")
+	mdata[len(mdata)/2] ^= 1
+	require.NoError(t, os.WriteFile(corrupt, mdata, 0o644))
+	other := filepath.Join(dir, "96.bcr")
+	code, _, stderr = cli(t, "simulate", "--out", other, "--duration", "10s")
+	require.Equal(t, 0, code, stderr)
+
+	tests := []struct {
+		name string
+		args []string
+		want string
+	}{
+		{"truncated recording", []string{"train", "--data", truncated, "--out", filepath.Join(dir, "x.bcim")}, "truncated record"},
+		{"corrupt model", []string{"run", "--model", corrupt, "--source", "file:" + rec, "--nats-listen", "127.0.0.1:0", "--data-dir", dir}, "SHA-256 mismatch"},
+		{"channel mismatch", []string{"run", "--model", model, "--source", "file:" + other, "--nats-listen", "127.0.0.1:0", "--data-dir", dir}, "expects 32 channels per bin"},
+		{"unreachable nats", []string{"run", "--model", model, "--source", "file:" + rec, "--nats", "nats://127.0.0.1:1"}, "nats server unreachable"},
+		{"not a model", []string{"run", "--model", rec, "--source", "file:" + rec, "--nats-listen", "127.0.0.1:0", "--data-dir", dir}, "bad magic"},
+		{"unknown format", []string{"train", "--data", filepath.Join(dir, "x.xyz"), "--out", filepath.Join(dir, "x.bcim")}, "unknown binned data format"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			code, _, stderr := cli(t, tc.args...)
+			assert.NotEqual(t, 0, code)
+			lines := strings.Split(strings.TrimSpace(stderr), "\n")
+			last := lines[len(lines)-1]
+			assert.Contains(t, last, tc.want)
+			assert.True(t, strings.HasPrefix(last, "bci-decode "+tc.args[0]+": "), last)
+		})
+	}
+}
+
+func TestDemoPortInUse(t *testing.T) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	defer l.Close()
+	code, _, stderr := cli(t, "demo", "--nats-listen", l.Addr().String(), "--data-dir", t.TempDir())
+	assert.Equal(t, 1, code)
+	assert.Contains(t, stderr, "cannot listen on "+l.Addr().String())
+	_ = context.Background()
+}
