@@ -47,12 +47,15 @@ func (o *Output) Faults() uint64 { return o.faults.Load() }
 // Reset clears the integrated position.
 func (o *Output) Reset() { clear(o.pos) }
 
-// Fill writes one intent from raw decoder outputs; in.Values must have
-// len(raw) capacity. widthSec is the bin width in seconds, used to integrate.
+// Fill writes one intent from raw decoder outputs, reusing in.Values when it
+// has the capacity (it then does not allocate). widthSec is the bin width in seconds, used to integrate.
 // It reports false when raw held a non-finite value.
 func (o *Output) Fill(in *Intent, raw []float32, widthSec float64) bool {
 	in.Kind = o.opts.Kind
 	in.Status = StatusOK
+	if cap(in.Values) < len(raw) {
+		in.Values = make([]float32, len(raw))
+	}
 	in.Values = in.Values[:len(raw)]
 	ok := true
 	for _, v := range raw {

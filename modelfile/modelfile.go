@@ -116,7 +116,7 @@ func Decode(b []byte) (*Model, error) {
 	body := r.off
 	sum := r.bytes(sha256.Size)
 	if r.err != nil {
-		return nil, fmt.Errorf("%w: truncated at byte %d of %d", ErrCorrupt, len(b), r.need)
+		return nil, fmt.Errorf("%w: truncated: the file has %d bytes, its fields need %d", ErrCorrupt, len(b), r.need)
 	}
 	if r.off != len(b) {
 		return nil, fmt.Errorf("%w: %d unexpected bytes after byte %d", ErrCorrupt, len(b)-r.off, r.off)

@@ -1,0 +1,65 @@
+package decoder_test
+
+import (
+	"encoding/json"
+	"math"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/bci-decode/bci-decode/decoder"
+)
+
+func TestOutput(t *testing.T) {
+	nan, inf := float32(math.NaN()), float32(math.Inf(1))
+	tests := []struct {
+		name   string
+		opts   decoder.OutputOptions
+		raw    [][]float32
+		want   [][]float32
+		status []decoder.Status
+	}{
+		{"pass through", decoder.OutputOptions{}, [][]float32{{1, -2}}, [][]float32{{1, -2}}, []decoder.Status{"ok"}},
+		{"clamped", decoder.OutputOptions{Limit: 5}, [][]float32{{7, -9}}, [][]float32{{5, -5}}, []decoder.Status{"ok"}},
+		{"nan halts with zeros", decoder.OutputOptions{}, [][]float32{{nan, 1}, {inf, 1}, {1, 1}}, [][]float32{{0, 0}, {0, 0}, {1, 1}}, []decoder.Status{"halted", "halted", "ok"}},
+		{"integrated", decoder.OutputOptions{Integrate: true}, [][]float32{{10, 0}, {10, -10}}, [][]float32{{1, 0}, {2, -1}}, []decoder.Status{"ok", "ok"}},
+		{"integral does not wind up", decoder.OutputOptions{Integrate: true, Limit: 1.5}, [][]float32{{10, 0}, {10, 0}, {10, 0}, {-10, 0}}, [][]float32{{1, 0}, {1.5, 0}, {1.5, 0}, {0.5, 0}}, []decoder.Status{"ok", "ok", "ok", "ok"}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			o := decoder.NewOutput(2, tc.opts)
+			in := decoder.Intent{Values: make([]float32, 0, 2)}
+			for i, raw := range tc.raw {
+				o.Fill(&in, raw, 0.1)
+				assert.InDeltaSlice(t, tc.want[i], in.Values, 1e-6, "step %d", i)
+				assert.Equal(t, tc.status[i], in.Status, "step %d", i)
+			}
+		})
+	}
+	o := decoder.NewOutput(1, decoder.OutputOptions{})
+	o.Fill(&decoder.Intent{}, []float32{nan}, 0.02)
+	assert.Equal(t, uint64(1), o.Faults())
+}
+
+func TestIntentAppendJSONMatchesEncodingJSON(t *testing.T) {
+	for _, in := range []decoder.Intent{
+		{Seq: 1, SampleTime: 1795500000840000000, DecodeTime: 1795500000840008000, Kind: decoder.KindVelocity, Values: []float32{-3.42, 11.9}, Model: "abc", Status: decoder.StatusOK},
+		{Kind: decoder.KindClass, Values: []float32{}, Class: 3, Confidence: 0.75, Model: `we"ird\`, Status: decoder.StatusHalted},
+		{Values: []float32{1e-30, 3.4e38, 0}},
+	} {
+		var got decoder.Intent
+		require.NoError(t, json.Unmarshal(in.AppendJSON(nil), &got), string(in.AppendJSON(nil)))
+		want := in
+		if want.Values == nil {
+			want.Values = []float32{}
+		}
+		if got.Values == nil {
+			got.Values = []float32{}
+		}
+		assert.Equal(t, want, got)
+	}
+	// non-finite values never make invalid JSON
+	bad := decoder.Intent{Values: []float32{float32(math.NaN()), float32(math.Inf(-1))}}
+	assert.True(t, json.Valid(bad.AppendJSON(nil)))
+}
