@@ -1,0 +1,58 @@
+package encoder
+
+import (
+	"encoding/binary"
+	"fmt"
+
+	"github.com/bci-decode/bci-decode/acquire"
+)
+
+// Bins travel on bci.<session>.bins (and are recorded in JetStream) as one
+// self-describing binary message each, all integers little-endian:
+//
+//	magic     [4]byte "BCIB"
+//	version   uint8   1
+//	channels  uint32  number of features
+//	targets   uint16  number of targets
+//	record    the bin in the record layout of acquire's .bcr files:
+//	          seq, start, end, trial, features, targets, CRC-32
+const (
+	BinMagic   = "BCIB"
+	BinVersion = 1
+	binHeader  = 4 + 1 + 4 + 2
+	maxWireCh  = 1 << 20
+)
+
+// AppendBinMessage appends b as one bin message to dst.
+func AppendBinMessage(dst []byte, b *Bin) []byte {
+	dst = append(dst, BinMagic...)
+	dst = append(dst, BinVersion)
+	dst = binary.LittleEndian.AppendUint32(dst, uint32(len(b.Features)))
+	dst = binary.LittleEndian.AppendUint16(dst, uint16(len(b.Target)))
+	raw := acquire.Binned{Seq: b.Seq, Start: b.Start, End: b.End, Trial: b.Trial, Counts: b.Features, Targets: b.Target}
+	return acquire.AppendRecord(dst, &raw)
+}
+
+// DecodeBinMessage parses a bin message into b, reusing b's slices. Errors
+// wrap acquire.ErrFormat and say what is wrong with the message.
+func DecodeBinMessage(p []byte, b *Bin) error {
+	if len(p) < binHeader || string(p[:4]) != BinMagic {
+		return fmt.Errorf("%w: not a bin message (bad magic or %d bytes)", acquire.ErrFormat, len(p))
+	}
+	if p[4] != BinVersion {
+		return fmt.Errorf("%w: bin message version %d, this build reads %d", acquire.ErrFormat, p[4], BinVersion)
+	}
+	ch := binary.LittleEndian.Uint32(p[5:])
+	tg := binary.LittleEndian.Uint16(p[9:])
+	if ch > maxWireCh {
+		return fmt.Errorf("%w: bin message declares %d channels", acquire.ErrFormat, ch)
+	}
+	raw := acquire.Binned{Counts: b.Features[:0], Targets: b.Target[:0]}
+	if err := acquire.DecodeRecord(p[binHeader:], &raw, int(ch), int(tg)); err != nil {
+		return err
+	}
+	b.Seq, b.Start, b.End, b.Trial = raw.Seq, raw.Start, raw.End, raw.Trial
+	b.Width = b.End - b.Start
+	b.Features, b.Target = raw.Counts, raw.Targets
+	return nil
+}
