@@ -73,6 +73,7 @@ type Pipeline struct {
 	out   *decoder.Output
 
 	cur     model
+	curHash atomic.Value // string, cur.hash for readers on other goroutines
 	pending atomic.Pointer[model]
 
 	bin    encoder.Bin
@@ -80,6 +81,7 @@ type Pipeline struct {
 	raw    []float32
 
 	bins, badFeatures, swaps atomic.Uint64
+	paused                   atomic.Bool
 }
 
 // New builds a pipeline reading channels features per bin from src and
@@ -99,6 +101,7 @@ func New(src BinReader, channels int, dec decoder.Decoder, hash string, opts Opt
 		cur:   model{dec: dec, hash: hash},
 		raw:   make([]float32, dec.Outputs()),
 	}
+	p.curHash.Store(hash)
 	p.bin.Features = make([]float32, 0, channels)
 	p.intent.Values = make([]float32, 0, dec.Outputs())
 	return p, nil
@@ -114,6 +117,22 @@ func (p *Pipeline) Swap(dec decoder.Decoder, hash string) error {
 	}
 	p.pending.Store(&model{dec: dec, hash: hash})
 	return nil
+}
+
+// SetPaused pauses or resumes the output: while paused every bin is still
+// decoded (so the decoder's state stays current and nothing is skipped), but
+// its intent carries zero values and StatusHalted.
+func (p *Pipeline) SetPaused(paused bool) { p.paused.Store(paused) }
+
+// Paused reports whether the output is paused.
+func (p *Pipeline) Paused() bool { return p.paused.Load() }
+
+// Model returns the content hash of the model decoding now.
+func (p *Pipeline) Model() string {
+	if m := p.pending.Load(); m != nil {
+		return m.hash
+	}
+	return p.curHash.Load().(string)
 }
 
 // Stats returns the loop's counters.
@@ -146,6 +165,7 @@ func (p *Pipeline) Step(ctx context.Context) error {
 	}
 	if m := p.pending.Swap(nil); m != nil {
 		p.cur = *m
+		p.curHash.Store(m.hash)
 		p.swaps.Add(1)
 	}
 	p.sanitise()
@@ -157,6 +177,10 @@ func (p *Pipeline) Step(ctx context.Context) error {
 	if !p.out.Fill(in, p.raw, float64(p.bin.Width)/1e9) {
 		// A decoder that produced NaN has poisoned state; start it afresh.
 		p.cur.dec.Reset()
+	}
+	if p.paused.Load() {
+		clear(in.Values)
+		in.Status = decoder.StatusHalted
 	}
 	in.DecodeTime = p.opts.Now()
 	for _, s := range p.sinks {

@@ -1,0 +1,183 @@
+package bus
+
+import (
+	"context"
+	"fmt"
+	"strconv"
+	"sync/atomic"
+	"time"
+
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+	"github.com/rs/zerolog"
+
+	"github.com/bci-decode/bci-decode/decoder"
+	"github.com/bci-decode/bci-decode/encoder"
+)
+
+// RecorderOptions configures a Recorder. Zero fields take defaults.
+type RecorderOptions struct {
+	// Session names the stream and subjects (required).
+	Session string
+	// Buffer is the number of bins that may wait for the recorder's
+	// goroutine (default 8192).
+	Buffer int
+	// Window bounds the asynchronous publishes awaiting JetStream's ack
+	// (default 1024).
+	Window int
+	// Log receives gap reports.
+	Log zerolog.Logger
+}
+
+// RecordingStats counts what a recorder did. Gaps are bins that were not
+// recorded: the ring was full, the ack window stalled, or the server
+// rejected them.
+type RecordingStats struct {
+	Recorded uint64 `json:"recorded"`
+	Gaps     uint64 `json:"gaps"`
+}
+
+// Recorder records the bins of a session in its JetStream stream. It is a
+// pipeline sink: Consume encodes the bin into a preallocated ring slot and
+// returns; a goroutine started by Start publishes asynchronously with a
+// bounded ack window. Decoding always wins: when the ring is full the bin
+// is counted as a gap and logged, never waited for. Intents reach the same
+// stream from the publisher's core-NATS messages on the intent subject.
+type Recorder struct {
+	js   jetstream.JetStream
+	opts RecorderOptions
+	subj string
+
+	slots      [][]byte
+	head, tail atomic.Uint64
+	wake       chan struct{}
+	closing    chan struct{}
+	done       chan struct{}
+
+	sent, failed, gaps atomic.Uint64
+}
+
+// NewRecorder prepares a recorder on nc; the session's stream must exist
+// (see EnsureStream).
+func NewRecorder(nc *nats.Conn, opts RecorderOptions) (*Recorder, error) {
+	if err := ValidateSession(opts.Session); err != nil {
+		return nil, err
+	}
+	if opts.Buffer <= 0 {
+		opts.Buffer = 8192
+	}
+	if opts.Window <= 0 {
+		opts.Window = 1024
+	}
+	r := &Recorder{
+		opts:    opts,
+		subj:    BinsSubject(opts.Session),
+		slots:   make([][]byte, opts.Buffer),
+		wake:    make(chan struct{}, 1),
+		closing: make(chan struct{}),
+		done:    make(chan struct{}),
+	}
+	js, err := jetstream.New(nc,
+		jetstream.WithPublishAsyncMaxPending(opts.Window),
+		jetstream.WithPublishAsyncErrHandler(func(_ jetstream.JetStream, _ *nats.Msg, err error) {
+			r.failed.Add(1)
+			r.gap("JetStream rejected a bin", err)
+		}),
+	)
+	if err != nil {
+		return nil, fmt.Errorf("recorder: %w", err)
+	}
+	r.js = js
+	return r, nil
+}
+
+// Stats returns the recorder's counters. Recorded counts bins sent to
+// JetStream and not rejected; after Close has returned without error every
+// one of them has been acknowledged.
+func (r *Recorder) Stats() RecordingStats {
+	return RecordingStats{Recorded: r.sent.Load() - r.failed.Load(), Gaps: r.gaps.Load()}
+}
+
+func (r *Recorder) gap(what string, err error) {
+	if n := r.gaps.Add(1); n&(n-1) == 0 { // log at powers of two
+		r.opts.Log.Warn().Err(err).Uint64("gaps", n).Str("session", r.opts.Session).Msg(what + ": recording gap")
+	}
+}
+
+// Consume implements pipeline.Sink.
+func (r *Recorder) Consume(_ *decoder.Intent, b *encoder.Bin) {
+	t := r.tail.Load()
+	if t-r.head.Load() >= uint64(len(r.slots)) {
+		r.gap("recorder buffer full", nil)
+		return
+	}
+	i := t % uint64(len(r.slots))
+	r.slots[i] = encoder.AppendBinMessage(r.slots[i][:0], b)
+	r.tail.Store(t + 1)
+	select {
+	case r.wake <- struct{}{}:
+	default:
+	}
+}
+
+// Start runs the publishing goroutine until Close or until ctx is done.
+func (r *Recorder) Start(ctx context.Context) { go r.run(ctx) }
+
+// Close records what is buffered, waits for JetStream's acks (bounded by
+// ctx) and stops the goroutine.
+func (r *Recorder) Close(ctx context.Context) (RecordingStats, error) {
+	select {
+	case <-r.closing:
+	default:
+		close(r.closing)
+	}
+	select {
+	case <-r.done:
+	case <-ctx.Done():
+		return r.Stats(), fmt.Errorf("recorder: close: %w", ctx.Err())
+	}
+	select {
+	case <-r.js.PublishAsyncComplete():
+	case <-ctx.Done():
+		return r.Stats(), fmt.Errorf("recorder: %d bins still unacknowledged: %w", r.js.PublishAsyncPending(), ctx.Err())
+	case <-time.After(10 * time.Second):
+		return r.Stats(), fmt.Errorf("recorder: %d bins still unacknowledged after 10s", r.js.PublishAsyncPending())
+	}
+	return r.Stats(), nil
+}
+
+func (r *Recorder) run(ctx context.Context) {
+	defer close(r.done)
+	for {
+		r.drain()
+		select {
+		case <-r.wake:
+		case <-r.closing:
+			r.drain()
+			return
+		case <-ctx.Done():
+			for h := r.head.Load(); h < r.tail.Load(); h++ {
+				r.gap("recorder stopped", ctx.Err())
+			}
+			return
+		}
+	}
+}
+
+func (r *Recorder) drain() {
+	for h := r.head.Load(); h < r.tail.Load(); h++ {
+		slot := r.slots[h%uint64(len(r.slots))]
+		// The ack future keeps the message until the ack arrives, so it
+		// gets its own copy; the slot is reused at once.
+		m := &nats.Msg{Subject: r.subj, Data: append([]byte(nil), slot...), Header: nats.Header{}}
+		seq, _ := encoder.BinMessageSeq(slot)
+		m.Header.Set(HeaderSeq, strconv.FormatUint(seq, 10))
+		_, err := r.js.PublishMsgAsync(m)
+		if err != nil {
+			r.gap("recording window stalled", err)
+		} else {
+			r.sent.Add(1)
+		}
+		r.head.Store(h + 1)
+	}
+}

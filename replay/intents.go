@@ -1,0 +1,111 @@
+package replay
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"math"
+
+	"github.com/nats-io/nats.go/jetstream"
+
+	"github.com/bci-decode/bci-decode/bus"
+	"github.com/bci-decode/bci-decode/decoder"
+)
+
+// RecordedIntents reads every intent a session published while it was
+// recorded, in order.
+func RecordedIntents(ctx context.Context, js jetstream.JetStream, session string) ([]decoder.Intent, error) {
+	stream, _, err := bus.OpenSession(ctx, js, session)
+	if err != nil {
+		return nil, err
+	}
+	subj := bus.IntentSubject(session)
+	si, err := stream.Info(ctx, jetstream.WithSubjectFilter(subj))
+	if err != nil {
+		return nil, fmt.Errorf("recorded intents of %s: %w", session, err)
+	}
+	n := si.State.Subjects[subj]
+	out := make([]decoder.Intent, 0, n)
+	if n == 0 {
+		return out, nil
+	}
+	cons, err := stream.OrderedConsumer(ctx, jetstream.OrderedConsumerConfig{FilterSubjects: []string{subj}})
+	if err != nil {
+		return nil, fmt.Errorf("recorded intents of %s: %w", session, err)
+	}
+	it, err := cons.Messages(jetstream.PullMaxMessages(4096))
+	if err != nil {
+		return nil, fmt.Errorf("recorded intents of %s: %w", session, err)
+	}
+	defer it.Stop()
+	for uint64(len(out)) < n {
+		m, err := it.Next(jetstream.NextContext(ctx))
+		if err != nil {
+			return out, fmt.Errorf("recorded intents of %s: %w", session, err)
+		}
+		var in decoder.Intent
+		if err := json.Unmarshal(m.Data(), &in); err != nil {
+			meta, _ := m.Metadata()
+			var seq uint64
+			if meta != nil {
+				seq = meta.Sequence.Stream
+			}
+			return out, fmt.Errorf("recorded intents of %s: stream message %d is not an intent: %w", session, seq, err)
+		}
+		out = append(out, in)
+	}
+	return out, nil
+}
+
+// Diff is the outcome of comparing replayed intents with live ones.
+type Diff struct {
+	Identical bool `json:"identical"`
+	// Compared is the number of intents present in both runs.
+	Compared int `json:"compared"`
+	// Live and Replayed are the number of intents in each run.
+	Live     int `json:"live"`
+	Replayed int `json:"replayed"`
+	// Mismatch describes the first difference, if any.
+	Mismatch string `json:"mismatch,omitempty"`
+}
+
+// Compare checks that replayed intents equal live ones bit for bit: same
+// seq, sample time, kind, values, class, confidence, model and status.
+// Decode times differ by nature and are not compared.
+func Compare(live, replayed []decoder.Intent) Diff {
+	d := Diff{Live: len(live), Replayed: len(replayed), Identical: true}
+	for i := range min(len(live), len(replayed)) {
+		if msg := differ(&live[i], &replayed[i]); msg != "" {
+			d.Identical = false
+			d.Mismatch = fmt.Sprintf("intent %d (seq %d): %s", i, live[i].Seq, msg)
+			return d
+		}
+		d.Compared++
+	}
+	if len(live) != len(replayed) {
+		d.Identical = false
+		d.Mismatch = fmt.Sprintf("live run has %d intents, replay %d", len(live), len(replayed))
+	}
+	return d
+}
+
+func differ(a, b *decoder.Intent) string {
+	switch {
+	case a.Seq != b.Seq:
+		return fmt.Sprintf("seq %d vs %d", a.Seq, b.Seq)
+	case a.SampleTime != b.SampleTime:
+		return fmt.Sprintf("sample_time %d vs %d", a.SampleTime, b.SampleTime)
+	case a.Kind != b.Kind || a.Status != b.Status || a.Model != b.Model:
+		return fmt.Sprintf("kind/status/model %s/%s/%.12s vs %s/%s/%.12s", a.Kind, a.Status, a.Model, b.Kind, b.Status, b.Model)
+	case a.Class != b.Class || math.Float32bits(a.Confidence) != math.Float32bits(b.Confidence):
+		return fmt.Sprintf("class %d (%g) vs %d (%g)", a.Class, a.Confidence, b.Class, b.Confidence)
+	case len(a.Values) != len(b.Values):
+		return fmt.Sprintf("%d values vs %d", len(a.Values), len(b.Values))
+	}
+	for i := range a.Values {
+		if math.Float32bits(a.Values[i]) != math.Float32bits(b.Values[i]) {
+			return fmt.Sprintf("value %d: %v vs %v", i, a.Values[i], b.Values[i])
+		}
+	}
+	return ""
+}
