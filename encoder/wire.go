@@ -56,3 +56,12 @@ func DecodeBinMessage(p []byte, b *Bin) error {
 	b.Features, b.Target = raw.Counts, raw.Targets
 	return nil
 }
+
+// BinMessageSeq returns the sequence number of a bin message without
+// decoding the rest; ok is false when p is not a bin message.
+func BinMessageSeq(p []byte) (seq uint64, ok bool) {
+	if len(p) < binHeader+8 || string(p[:4]) != BinMagic {
+		return 0, false
+	}
+	return binary.LittleEndian.Uint64(p[binHeader:]), true
+}
