@@ -11,6 +11,15 @@ import (
 	"github.com/bci-decode/bci-decode/modelfile"
 )
 
+// MaxKalmanState bounds the state dimension: kinematic states (position,
+// velocity, force per axis) stay far below it, and it bounds the work of
+// loading a model (the steady-state recursion is O(d³) per iteration).
+const MaxKalmanState = 16
+
+// steadyIterations bounds the steady-state covariance recursion; it
+// converges in tens of iterations for fitted models.
+const steadyIterations = 2000
+
 // KalmanOptions configures FitKalman.
 type KalmanOptions struct {
 	// SteadyState runs the filter with its converged gain (the usual choice
@@ -59,6 +68,9 @@ func FitKalman(ctx context.Context, train *dataset.Set, opts KalmanOptions) (*Ka
 		opts.Ridge = 1e-6
 	}
 	d, m, n := train.Outputs(), train.Inputs(), train.Len()
+	if d > MaxKalmanState {
+		return nil, fmt.Errorf("kalman: %d targets, at most %d", d, MaxKalmanState)
+	}
 	X := mat.NewDense(n, d, nil)
 	Z := mat.NewDense(n, m, nil)
 	for t := range n {
@@ -180,7 +192,7 @@ func (k *Kalman) init() error {
 	if !k.steady {
 		return nil
 	}
-	for range 10000 {
+	for range steadyIterations {
 		prev := append([]float64(nil), k.p...)
 		if !k.predictCov() {
 			return fmt.Errorf("kalman: covariance became singular while converging")
@@ -326,7 +338,7 @@ func loadKalman(meta json.RawMessage, payload []byte) (Decoder, error) {
 		return nil, err
 	}
 	d, n := m.Outputs, m.Inputs
-	if d < 1 || n < 1 || len(k.mx) != d || len(k.mz) != n || len(k.a) != d*d || len(k.w) != d*d ||
+	if d < 1 || d > MaxKalmanState || n < 1 || len(k.mx) != d || len(k.mz) != n || len(k.a) != d*d || len(k.w) != d*d ||
 		len(k.h) != n*d || len(k.qih) != n*d || len(k.htqih) != d*d || len(k.p0) != d*d {
 		return nil, fmt.Errorf("%w: kalman parameters do not match %d features -> %d states", modelfile.ErrCorrupt, n, d)
 	}
