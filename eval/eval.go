@@ -88,9 +88,9 @@ func (a *Accumulator) Result() Regression {
 	for d := range a.sy {
 		sst := a.syy[d] - a.sy[d]*a.sy[d]/n
 		out.R2[d] = 1 - a.sres[d]/sst
-		if sst <= 1e-9*a.syy[d] || sst <= 0 {
-			// A target without variance has no R²; the one-pass sums
-			// would otherwise turn rounding error into huge values.
+		if sst/n <= 1e-12*(1+(a.syy[d]+a.spp[d])/n) {
+			// A target without variance (up to rounding) has no R²;
+			// dividing by its rounding noise would give huge values.
 			out.R2[d] = math.NaN()
 		}
 		cov := a.spy[d] - a.sp[d]*a.sy[d]/n

@@ -91,7 +91,13 @@ func Run(ctx context.Context, opts Options) (Result, error) {
 			return Result{}, fmt.Errorf("session %s: %w", opts.Session, err)
 		}
 		if l.models, err = bus.OpenModels(ctx, js, opts.Replicas); err != nil {
-			return Result{}, fmt.Errorf("session %s: %w (is JetStream enabled on the server?)", opts.Session, err)
+			if opts.Record {
+				return Result{}, fmt.Errorf("session %s: %w (is JetStream enabled on the server?)", opts.Session, err)
+			}
+			// Control without JetStream still pauses, resumes and
+			// reports; only swaps need the model store.
+			opts.Log.Warn().Err(err).Msg("no model store: control will refuse swaps")
+			l.models = nil
 		}
 	}
 	if opts.Record {

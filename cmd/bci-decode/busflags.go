@@ -22,9 +22,22 @@ type busFlags struct {
 	session string
 }
 
-func (b *busFlags) register(fs *flag.FlagSet, session string) {
+// liveFlags are the flags of commands that decode live: recording and
+// control.
+type liveFlags struct {
+	record, overwrite, control bool
+}
+
+func (l *liveFlags) register(fs *flag.FlagSet) {
+	fs.BoolVar(&l.record, "record", false, "record the session (bins, intents, model) in JetStream stream BCI_<session> for replay and retraining")
+	fs.BoolVar(&l.overwrite, "overwrite", false, "with --record, replace an earlier recording of the same session")
+	fs.BoolVar(&l.control, "control", true, "serve bci.<session>.control.{swap,pause,resume,info}")
+}
+
+// register adds the flags; session and listen are the command's defaults.
+func (b *busFlags) register(fs *flag.FlagSet, session, listen string) {
 	fs.StringVar(&b.url, "nats", "", "URL of an external NATS server or cluster (default: start an embedded server)")
-	fs.StringVar(&b.listen, "nats-listen", bus.DefaultListen, "client address of the embedded server")
+	fs.StringVar(&b.listen, "nats-listen", listen, "client address of the embedded server")
 	fs.StringVar(&b.dataDir, "data-dir", bus.DefaultDataDir(), "JetStream store of the embedded server")
 	fs.StringVar(&b.token, "nats-token", "", "token required by the server (embedded: required from clients)")
 	fs.StringVar(&b.session, "session", session, "session name: the <session> token of bci.<session>.* subjects")

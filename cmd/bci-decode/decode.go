@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"fmt"
-	"time"
 
 	"github.com/nats-io/nats.go"
 	"github.com/rs/zerolog/log"
@@ -13,6 +12,7 @@ import (
 	"github.com/bci-decode/bci-decode/encoder"
 	"github.com/bci-decode/bci-decode/eval"
 	"github.com/bci-decode/bci-decode/pipeline"
+	"github.com/bci-decode/bci-decode/session"
 )
 
 // stream is one decoding job: a source of bins, the model that decodes it
@@ -22,33 +22,38 @@ type stream struct {
 	channels int
 	// targets names the source's bin targets; outputs whose names appear
 	// among them are scored against them.
-	targets []string
-	model   *decoder.Loaded
-	nc      *nats.Conn
-	session string
+	targets  []string
+	model    *decoder.Loaded
+	nc       *nats.Conn
+	session  string
+	binWidth int64
 	// lossless makes publishing wait instead of dropping (for runs that go
 	// as fast as possible rather than in real time).
 	lossless bool
 	output   decoder.OutputOptions
+	// record keeps the session in JetStream (overwrite replaces an earlier
+	// recording); control serves the control verbs.
+	record, overwrite, control bool
 }
 
 // streamResult summarises a decoding job.
 type streamResult struct {
-	Session   string            `json:"session"`
-	Decoder   string            `json:"decoder"`
-	Model     string            `json:"model"`
-	Bins      uint64            `json:"bins"`
-	Intents   uint64            `json:"intents"`
-	Dropped   uint64            `json:"intents_dropped"`
-	Faults    uint64            `json:"faults"`
-	BadInputs uint64            `json:"bad_features"`
-	R2        *float64          `json:"r2,omitempty"`
-	R2PerDim  []float64         `json:"r2_per_dim,omitempty"`
-	RPerDim   []float64         `json:"r_per_dim,omitempty"`
-	P50us     float64           `json:"latency_p50_us"`
-	P99us     float64           `json:"latency_p99_us"`
-	Latency   bus.LatencyReport `json:"latency_us"`
-	Seconds   float64           `json:"elapsed_s"`
+	Session   string              `json:"session"`
+	Decoder   string              `json:"decoder"`
+	Model     string              `json:"model"`
+	Bins      uint64              `json:"bins"`
+	Intents   uint64              `json:"intents"`
+	Dropped   uint64              `json:"intents_dropped"`
+	Faults    uint64              `json:"faults"`
+	BadInputs uint64              `json:"bad_features"`
+	R2        *float64            `json:"r2,omitempty"`
+	R2PerDim  []float64           `json:"r2_per_dim,omitempty"`
+	RPerDim   []float64           `json:"r_per_dim,omitempty"`
+	P50us     float64             `json:"latency_p50_us"`
+	P99us     float64             `json:"latency_p99_us"`
+	Latency   bus.LatencyReport   `json:"latency_us"`
+	Seconds   float64             `json:"elapsed_s"`
+	Recording *bus.RecordingStats `json:"recording,omitempty"`
 }
 
 // scorer is a sink that scores decoded values against the bin's targets.
@@ -90,17 +95,7 @@ func (s *scorer) Consume(in *decoder.Intent, b *encoder.Bin) {
 // run decodes the stream to its end (or until ctx is done) and publishes
 // every intent.
 func (s *stream) run(ctx context.Context) (streamResult, error) {
-	var p *pipeline.Pipeline
-	pub, err := bus.NewPublisher(s.nc, bus.PublisherOptions{
-		Session:  s.session,
-		Lossless: s.lossless,
-		Stats:    func() pipeline.Stats { return p.Stats() },
-		Log:      log.Logger,
-	})
-	if err != nil {
-		return streamResult{}, err
-	}
-	sinks := []pipeline.Sink{pub}
+	var sinks []pipeline.Sink
 	sc := newScorer(s.model.Info.Targets, s.targets)
 	if sc != nil && s.output.Integrate {
 		sc = nil // positions are not comparable with velocity targets
@@ -108,30 +103,21 @@ func (s *stream) run(ctx context.Context) (streamResult, error) {
 	if sc != nil {
 		sinks = append(sinks, sc)
 	}
-	p, err = pipeline.New(s.src, s.channels, s.model.Decoder, s.model.Hash, pipeline.Options{Output: s.output}, sinks...)
+	log.Info().Str("session", s.session).Str("subject", bus.IntentSubject(s.session)).
+		Str("decoder", s.model.Kind()).Str("model", s.model.Hash).Bool("record", s.record).Msg("decoding")
+	out, err := session.Run(ctx, session.Options{
+		Session: s.session, Conn: s.nc, Source: s.src, Channels: s.channels, BinWidth: s.binWidth, Targets: s.targets,
+		Model: s.model, Output: s.output, Lossless: s.lossless,
+		Record: s.record, Overwrite: s.overwrite, Control: s.control, Sinks: sinks, Log: log.Logger,
+	})
 	if err != nil {
 		return streamResult{}, err
 	}
-	log.Info().Str("session", s.session).Str("subject", bus.IntentSubject(s.session)).
-		Str("decoder", s.model.Kind()).Str("model", s.model.Hash).Msg("decoding")
-	start := time.Now()
-	pub.Start(ctx)
-	runErr := p.Run(ctx)
-	closeCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
-	defer cancel()
-	sum, closeErr := pub.Close(closeCtx)
-	if runErr != nil && ctx.Err() == nil {
-		return streamResult{}, runErr
-	}
-	if closeErr != nil {
-		return streamResult{}, closeErr
-	}
-	st := p.Stats()
 	res := streamResult{
 		Session: s.session, Decoder: s.model.Kind(), Model: s.model.Hash,
-		Bins: st.Bins, Intents: sum.Published, Dropped: sum.Dropped, Faults: st.Faults, BadInputs: st.BadFeatures,
-		P50us: sum.Latency.P50, P99us: sum.Latency.P99, Latency: sum.Latency,
-		Seconds: time.Since(start).Seconds(),
+		Bins: out.Stats.Bins, Intents: out.Publish.Published, Dropped: out.Publish.Dropped, Faults: out.Stats.Faults, BadInputs: out.Stats.BadFeatures,
+		P50us: out.Publish.Latency.P50, P99us: out.Publish.Latency.P99, Latency: out.Publish.Latency,
+		Seconds: out.Elapsed.Seconds(), Recording: out.Record,
 	}
 	if sc != nil {
 		if r := sc.acc.Result(); r.Defined() {
@@ -152,6 +138,9 @@ func (r streamResult) print(w interface{ Write([]byte) (int, error) }) {
 	}
 	fmt.Fprintf(w, "decode latency (bin end -> intent): p50 %.0f µs, p99 %.0f µs, max %.0f µs over %d intents\n",
 		r.Latency.P50, r.Latency.P99, r.Latency.Max, r.Latency.Count)
+	if r.Recording != nil {
+		fmt.Fprintf(w, "recorded %d bins in stream %s (%d gaps)\n", r.Recording.Recorded, bus.StreamName(r.Session), r.Recording.Gaps)
+	}
 	if r.Faults > 0 || r.BadInputs > 0 {
 		fmt.Fprintf(w, "faults: %d non-finite decoder outputs halted, %d non-finite input features zeroed\n", r.Faults, r.BadInputs)
 	}

@@ -22,9 +22,11 @@ func init() {
 func runDemo(ctx context.Context, args []string, stdout io.Writer) error {
 	fs := newFlags("demo", "demo [flags]")
 	var bf busFlags
-	bf.register(fs, "demo")
+	bf.register(fs, "demo", bus.DefaultListen)
 	var sf simFlags
 	sf.register(fs)
+	var lf liveFlags
+	lf.register(fs)
 	dur := fs.Duration("duration", 30*time.Second, "length of the live decoding run")
 	calib := fs.Duration("calibration", 5*time.Minute, "length of the simulated calibration block the decoder is fit on")
 	kind := fs.String("decoder", "kalman", "decoder to calibrate: kalman or wiener")
@@ -79,7 +81,8 @@ func runDemo(ctx context.Context, args []string, stdout io.Writer) error {
 	res, err := (&stream{
 		src:      encoder.NewBinnedReader(acquire.PacedBinned(ctx, liveSim, true)),
 		channels: sf.channels, targets: liveSim.BinnedInfo().TargetNames,
-		model: &decoder.Loaded{Decoder: dec, Hash: hash, Info: info}, nc: nc, session: bf.session,
+		model: &decoder.Loaded{Decoder: dec, Hash: hash, Info: info}, nc: nc, session: bf.session, binWidth: int64(sf.bin),
+		record: lf.record, overwrite: lf.overwrite, control: lf.control,
 	}).run(ctx)
 	if err != nil {
 		return err

@@ -198,3 +198,34 @@ func TestDemoPortInUse(t *testing.T) {
 	assert.Contains(t, stderr, "cannot listen on "+l.Addr().String())
 	_ = context.Background()
 }
+
+// TestDemoRecordThenReplay records a demo session, then replays it from the
+// same store after the demo has exited.
+func TestDemoRecordThenReplay(t *testing.T) {
+	dir := t.TempDir()
+	code, _, stderr := cli(t, "demo", "--duration", "2s", "--calibration", "60s", "--record", "--session", "rr",
+		"--nats-listen", "127.0.0.1:0", "--data-dir", dir)
+	require.Equal(t, 0, code, stderr)
+	plot := filepath.Join(dir, "replay.png")
+	code, out, stderr := cli(t, "replay", "--session", "rr", "--data-dir", dir, "--compare", "--plot", plot, "--json")
+	require.Equal(t, 0, code, stderr)
+	var res replayResult
+	lastJSON(t, out, &res)
+	require.NotNil(t, res.Identical)
+	assert.True(t, *res.Identical, res.Mismatch)
+	assert.Equal(t, uint64(100), res.Bins)
+	assert.Equal(t, 100, res.Intents)
+	assert.Greater(t, res.SpeedX, 1.0)
+	_, err := os.Stat(plot)
+	assert.NoError(t, err)
+
+	// recording the same session again is refused unless asked
+	code, _, stderr = cli(t, "demo", "--duration", "1s", "--calibration", "10s", "--record", "--session", "rr",
+		"--nats-listen", "127.0.0.1:0", "--data-dir", dir)
+	assert.Equal(t, 1, code)
+	assert.Contains(t, stderr, "session already recorded")
+
+	code, _, stderr = cli(t, "replay", "--session", "nope", "--data-dir", dir)
+	assert.Equal(t, 1, code)
+	assert.Contains(t, stderr, `no recorded session "nope"`)
+}

@@ -10,6 +10,7 @@ import (
 	"github.com/rs/zerolog/log"
 
 	"github.com/bci-decode/bci-decode/acquire"
+	"github.com/bci-decode/bci-decode/bus"
 	"github.com/bci-decode/bci-decode/decoder"
 	"github.com/bci-decode/bci-decode/encoder"
 	"github.com/bci-decode/bci-decode/pipeline"
@@ -72,9 +73,11 @@ func openSource(ctx context.Context, spec sourceSpec, sf simFlags, dur time.Dura
 func runRun(ctx context.Context, args []string, stdout io.Writer) error {
 	fs := newFlags("run", "run --model MODEL.bcim [--source sim|file:PATH] [flags]")
 	var bf busFlags
-	bf.register(fs, "live")
+	bf.register(fs, "live", bus.DefaultListen)
 	var sf simFlags
 	sf.register(fs)
+	var lf liveFlags
+	lf.register(fs)
 	modelPath := fs.String("model", "", "model file written by train (required)")
 	source := fs.String("source", "sim", "input: sim (simulated array, real time) or file:PATH (recorded: "+binnedFormats()+")")
 	dur := fs.Duration("duration", 30*time.Second, "length of a simulated stream (0: until interrupted)")
@@ -128,7 +131,8 @@ func runRun(ctx context.Context, args []string, stdout io.Writer) error {
 	defer closeBus()
 	res, err := (&stream{
 		src: src.reader, channels: src.channels, targets: src.targets, model: model, nc: nc, session: bf.session,
-		lossless: !realtime, output: decoder.OutputOptions{Limit: float32(*limit), Integrate: *integrate},
+		lossless: !realtime, output: decoder.OutputOptions{Limit: float32(*limit), Integrate: *integrate}, binWidth: src.binWidth,
+		record: lf.record, overwrite: lf.overwrite, control: lf.control,
 	}).run(ctx)
 	if err != nil {
 		return err
