@@ -54,13 +54,7 @@ type Publisher struct {
 	opts PublisherOptions
 	subj string
 
-	// ring: Consume is the only writer of tail, the publishing goroutine
-	// the only writer of head.
-	slots      []decoder.Intent
-	head, tail atomic.Uint64
-	wake       chan struct{}
-	space      chan struct{}
-
+	ring    *ring[decoder.Intent]
 	closing chan struct{}
 	done    chan struct{}
 	start   time.Time
@@ -110,16 +104,14 @@ func NewPublisher(nc *nats.Conn, opts PublisherOptions) (*Publisher, error) {
 		nc:      nc,
 		opts:    opts,
 		subj:    IntentSubject(opts.Session),
-		slots:   make([]decoder.Intent, opts.Buffer),
-		wake:    make(chan struct{}, 1),
-		space:   make(chan struct{}, 1),
+		ring:    newRing[decoder.Intent](opts.Buffer, opts.Lossless),
 		closing: make(chan struct{}),
 		done:    make(chan struct{}),
 		hist:    hdrhistogram.New(1, 60_000_000, 3),
 	}
 	flat := make([]float32, opts.Buffer*opts.MaxValues)
-	for i := range p.slots {
-		p.slots[i].Values = flat[i*opts.MaxValues : i*opts.MaxValues : (i+1)*opts.MaxValues]
+	for i := range p.ring.slots {
+		p.ring.slots[i].Values = flat[i*opts.MaxValues : i*opts.MaxValues : (i+1)*opts.MaxValues]
 	}
 	p.msg.Subject = p.subj
 	p.msg.Header = nats.Header{}
@@ -128,27 +120,15 @@ func NewPublisher(nc *nats.Conn, opts PublisherOptions) (*Publisher, error) {
 
 // Consume implements pipeline.Sink.
 func (p *Publisher) Consume(in *decoder.Intent, _ *encoder.Bin) {
-	t := p.tail.Load()
-	for t-p.head.Load() >= uint64(len(p.slots)) {
-		if !p.opts.Lossless {
-			if n := p.dropped.Add(1); n&(n-1) == 0 { // log at powers of two
-				p.opts.Log.Warn().Uint64("dropped", n).Msg("intent buffer full: dropping intents")
-			}
-			return
+	slot := p.ring.reserve()
+	if slot == nil {
+		if n := p.dropped.Add(1); n&(n-1) == 0 { // log at powers of two
+			p.opts.Log.Warn().Uint64("dropped", n).Msg("intent buffer full: dropping intents")
 		}
-		select {
-		case <-p.space:
-		case <-p.done:
-			p.dropped.Add(1)
-			return
-		}
+		return
 	}
-	p.slots[t%uint64(len(p.slots))].CopyFrom(in)
-	p.tail.Store(t + 1)
-	select {
-	case p.wake <- struct{}{}:
-	default:
-	}
+	slot.CopyFrom(in)
+	p.ring.commit()
 }
 
 // Start runs the publishing goroutine until Close, or until ctx is done
@@ -185,6 +165,7 @@ func (p *Publisher) Close(ctx context.Context) (Summary, error) {
 
 func (p *Publisher) run(ctx context.Context) {
 	defer close(p.done)
+	defer p.ring.stop()
 	var tick <-chan time.Time
 	if p.opts.StatusInterval > 0 {
 		t := time.NewTicker(p.opts.StatusInterval)
@@ -192,18 +173,18 @@ func (p *Publisher) run(ctx context.Context) {
 		tick = t.C
 	}
 	for {
-		p.drain()
+		p.ring.drain(p.publish)
 		select {
-		case <-p.wake:
+		case <-p.ring.wake:
 		case <-tick:
 			p.publishStatus()
 		case <-p.closing:
-			p.drain()
+			p.ring.drain(p.publish)
 			p.publishStatus()
 			p.finish()
 			return
 		case <-ctx.Done():
-			p.dropped.Add(p.tail.Load() - p.head.Load())
+			p.dropped.Add(p.ring.pending())
 			p.finish()
 			return
 		}
@@ -212,19 +193,6 @@ func (p *Publisher) run(ctx context.Context) {
 
 func (p *Publisher) finish() {
 	p.sum = Summary{Published: p.published.Load(), Dropped: p.dropped.Load(), Errors: p.errs.Load(), Latency: p.latency()}
-}
-
-// drain publishes every buffered intent.
-func (p *Publisher) drain() {
-	for h := p.head.Load(); h < p.tail.Load(); h++ {
-		in := &p.slots[h%uint64(len(p.slots))]
-		p.publish(in)
-		p.head.Store(h + 1)
-		select {
-		case p.space <- struct{}{}:
-		default:
-		}
-	}
 }
 
 func (p *Publisher) publish(in *decoder.Intent) {

@@ -25,6 +25,9 @@ type RecorderOptions struct {
 	// Window bounds the asynchronous publishes awaiting JetStream's ack
 	// (default 1024).
 	Window int
+	// Lossless makes Consume wait for room instead of counting a gap, for
+	// runs that go as fast as possible rather than in real time.
+	Lossless bool
 	// Log receives gap reports.
 	Log zerolog.Logger
 }
@@ -48,11 +51,9 @@ type Recorder struct {
 	opts RecorderOptions
 	subj string
 
-	slots      [][]byte
-	head, tail atomic.Uint64
-	wake       chan struct{}
-	closing    chan struct{}
-	done       chan struct{}
+	ring    *ring[[]byte]
+	closing chan struct{}
+	done    chan struct{}
 
 	sent, failed, gaps atomic.Uint64
 }
@@ -72,8 +73,7 @@ func NewRecorder(nc *nats.Conn, opts RecorderOptions) (*Recorder, error) {
 	r := &Recorder{
 		opts:    opts,
 		subj:    BinsSubject(opts.Session),
-		slots:   make([][]byte, opts.Buffer),
-		wake:    make(chan struct{}, 1),
+		ring:    newRing[[]byte](opts.Buffer, opts.Lossless),
 		closing: make(chan struct{}),
 		done:    make(chan struct{}),
 	}
@@ -106,18 +106,13 @@ func (r *Recorder) gap(what string, err error) {
 
 // Consume implements pipeline.Sink.
 func (r *Recorder) Consume(_ *decoder.Intent, b *encoder.Bin) {
-	t := r.tail.Load()
-	if t-r.head.Load() >= uint64(len(r.slots)) {
+	slot := r.ring.reserve()
+	if slot == nil {
 		r.gap("recorder buffer full", nil)
 		return
 	}
-	i := t % uint64(len(r.slots))
-	r.slots[i] = encoder.AppendBinMessage(r.slots[i][:0], b)
-	r.tail.Store(t + 1)
-	select {
-	case r.wake <- struct{}{}:
-	default:
-	}
+	*slot = encoder.AppendBinMessage((*slot)[:0], b)
+	r.ring.commit()
 }
 
 // Start runs the publishing goroutine until Close or until ctx is done.
@@ -148,15 +143,16 @@ func (r *Recorder) Close(ctx context.Context) (RecordingStats, error) {
 
 func (r *Recorder) run(ctx context.Context) {
 	defer close(r.done)
+	defer r.ring.stop()
 	for {
-		r.drain()
+		r.ring.drain(r.publish)
 		select {
-		case <-r.wake:
+		case <-r.ring.wake:
 		case <-r.closing:
-			r.drain()
+			r.ring.drain(r.publish)
 			return
 		case <-ctx.Done():
-			for h := r.head.Load(); h < r.tail.Load(); h++ {
+			for range r.ring.pending() {
 				r.gap("recorder stopped", ctx.Err())
 			}
 			return
@@ -164,20 +160,15 @@ func (r *Recorder) run(ctx context.Context) {
 	}
 }
 
-func (r *Recorder) drain() {
-	for h := r.head.Load(); h < r.tail.Load(); h++ {
-		slot := r.slots[h%uint64(len(r.slots))]
-		// The ack future keeps the message until the ack arrives, so it
-		// gets its own copy; the slot is reused at once.
-		m := &nats.Msg{Subject: r.subj, Data: append([]byte(nil), slot...), Header: nats.Header{}}
-		seq, _ := encoder.BinMessageSeq(slot)
-		m.Header.Set(HeaderSeq, strconv.FormatUint(seq, 10))
-		_, err := r.js.PublishMsgAsync(m)
-		if err != nil {
-			r.gap("recording window stalled", err)
-		} else {
-			r.sent.Add(1)
-		}
-		r.head.Store(h + 1)
+func (r *Recorder) publish(slot *[]byte) {
+	// The ack future keeps the message until the ack arrives, so it gets
+	// its own copy; the slot is reused at once.
+	m := &nats.Msg{Subject: r.subj, Data: append([]byte(nil), *slot...), Header: nats.Header{}}
+	seq, _ := encoder.BinMessageSeq(*slot)
+	m.Header.Set(HeaderSeq, strconv.FormatUint(seq, 10))
+	if _, err := r.js.PublishMsgAsync(m); err != nil {
+		r.gap("recording window stalled", err)
+		return
 	}
+	r.sent.Add(1)
 }

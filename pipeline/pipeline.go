@@ -163,9 +163,12 @@ func (p *Pipeline) Step(ctx context.Context) error {
 	if len(p.bin.Features) != p.cur.dec.Inputs() {
 		return fmt.Errorf("pipeline: bin %d has %d features, the decoder expects %d: %w", p.bin.Seq, len(p.bin.Features), p.cur.dec.Inputs(), decoder.ErrShape)
 	}
-	if m := p.pending.Swap(nil); m != nil {
+	if m := p.pending.Load(); m != nil {
+		// Publish the new hash before clearing pending, so Model never
+		// reports the old model after a swap was accepted.
 		p.cur = *m
 		p.curHash.Store(m.hash)
+		p.pending.CompareAndSwap(m, nil)
 		p.swaps.Add(1)
 	}
 	p.sanitise()

@@ -115,7 +115,7 @@ func Run(ctx context.Context, opts Options) (Result, error) {
 	}
 	sinks := []pipeline.Sink{pub}
 	if opts.Record {
-		if l.rec, err = bus.NewRecorder(opts.Conn, bus.RecorderOptions{Session: opts.Session, Log: opts.Log}); err != nil {
+		if l.rec, err = bus.NewRecorder(opts.Conn, bus.RecorderOptions{Session: opts.Session, Lossless: opts.Lossless, Log: opts.Log}); err != nil {
 			return Result{}, err
 		}
 		sinks = append(sinks, l.rec)

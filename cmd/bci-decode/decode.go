@@ -136,8 +136,12 @@ func (r streamResult) print(w interface{ Write([]byte) (int, error) }) {
 	if r.R2 != nil {
 		fmt.Fprintf(w, "velocity R² %.3f (per dimension %.3f), r %.3f\n", *r.R2, r.R2PerDim, r.RPerDim)
 	}
-	fmt.Fprintf(w, "decode latency (bin end -> intent): p50 %.0f µs, p99 %.0f µs, max %.0f µs over %d intents\n",
-		r.Latency.P50, r.Latency.P99, r.Latency.Max, r.Latency.Count)
+	if r.Latency.Count > 0 {
+		fmt.Fprintf(w, "decode latency (bin end -> intent): p50 %.0f µs, p99 %.0f µs, max %.0f µs over %d intents\n",
+			r.Latency.P50, r.Latency.P99, r.Latency.Max, r.Latency.Count)
+	} else {
+		fmt.Fprintln(w, "decode latency: not measured (bins carry recorded, not live, times)")
+	}
 	if r.Recording != nil {
 		fmt.Fprintf(w, "recorded %d bins in stream %s (%d gaps)\n", r.Recording.Recorded, bus.StreamName(r.Session), r.Recording.Gaps)
 	}

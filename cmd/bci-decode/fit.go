@@ -20,6 +20,9 @@ type fitOptions struct {
 	Epochs int
 	// Progress receives a human-readable progress display; nil for none.
 	Progress io.Writer
+	// OnEpoch, when set, receives each epoch's figures (e.g. "train_loss",
+	// "val_r2") from iterative trainers, for learning curves.
+	OnEpoch func(epoch int, metrics map[string]float64)
 }
 
 // fitFunc fits one decoder kind to a training set.

@@ -96,15 +96,21 @@ func newFlags(name, synopsis string) *flag.FlagSet {
 }
 
 // parseFlags parses args and rejects stray positional arguments.
-func parseFlags(fs *flag.FlagSet, args []string) error {
+func parseFlags(fs *flag.FlagSet, args []string) error { return parseFlagsN(fs, args, 0) }
+
+// parseFlagsN parses args that must leave exactly n positional arguments.
+func parseFlagsN(fs *flag.FlagSet, args []string, n int) error {
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return err
 		}
 		return fmt.Errorf("%w: %v", errUsage, err)
 	}
-	if fs.NArg() > 0 {
-		return fmt.Errorf("%w: unexpected argument %q", errUsage, fs.Arg(0))
+	if fs.NArg() > n {
+		return fmt.Errorf("%w: unexpected argument %q", errUsage, fs.Arg(n))
+	}
+	if fs.NArg() < n {
+		return fmt.Errorf("%w: missing argument", errUsage)
 	}
 	return nil
 }

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"net"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -18,6 +19,32 @@ import (
 
 	"github.com/bci-decode/bci-decode/decoder"
 )
+
+// TestMain lets a test run the command in a child process (see spawn), for
+// tests that need two commands running at once.
+func TestMain(m *testing.M) {
+	if os.Getenv("BCI_DECODE_MAIN") == "1" {
+		os.Exit(realMain(os.Args[1:], os.Stdout, os.Stderr))
+	}
+	os.Exit(m.Run())
+}
+
+// spawn starts the command line in a child process of the test binary.
+func spawn(t *testing.T, args ...string) (*exec.Cmd, *bytes.Buffer, *bytes.Buffer) {
+	t.Helper()
+	cmd := exec.Command(os.Args[0], args...)
+	cmd.Env = append(os.Environ(), "BCI_DECODE_MAIN=1")
+	var out, errb bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &errb
+	require.NoError(t, cmd.Start())
+	t.Cleanup(func() {
+		if cmd.ProcessState == nil {
+			_ = cmd.Process.Kill()
+			_ = cmd.Wait()
+		}
+	})
+	return cmd, &out, &errb
+}
 
 // cli runs the command line in-process and returns exit code, stdout and
 // stderr.
@@ -228,4 +255,73 @@ func TestDemoRecordThenReplay(t *testing.T) {
 	code, _, stderr = cli(t, "replay", "--session", "nope", "--data-dir", dir)
 	assert.Equal(t, 1, code)
 	assert.Contains(t, stderr, `no recorded session "nope"`)
+}
+
+// TestRetrainAfterDrift decodes a session whose neurons drifted away from
+// the calibration, retrains on the recording, and checks the new model beats
+// the one that was live, on held-out bins at the end of the session.
+func TestRetrainAfterDrift(t *testing.T) {
+	dir := t.TempDir()
+	calib, model := filepath.Join(dir, "calib.bcr"), filepath.Join(dir, "a.bcim")
+	code, _, stderr := cli(t, "simulate", "--out", calib, "--duration", "3m")
+	require.Equal(t, 0, code, stderr)
+	code, _, stderr = cli(t, "train", "--data", calib, "--out", model)
+	require.Equal(t, 0, code, stderr)
+	store := filepath.Join(dir, "js")
+	code, _, stderr = cli(t, "run", "--model", model, "--source", "sim", "--duration", "4m", "--pace", "fast", "--drift", "20",
+		"--record", "--session", "drift", "--data-dir", store, "--nats-listen", "127.0.0.1:0")
+	require.Equal(t, 0, code, stderr)
+	newModel := filepath.Join(dir, "b.bcim")
+	code, out, stderr := cli(t, "retrain", "--session", "drift", "--decoder", "kalman", "--data-dir", store, "--out", newModel, "--json")
+	require.Equal(t, 0, code, stderr)
+	var res retrainResult
+	lastJSON(t, out, &res)
+	require.NotNil(t, res.LiveR2)
+	t.Logf("held-out R²: retrained %.3f, live %.3f, kalman %.3f", res.NewR2, *res.LiveR2, res.KalmanR2)
+	assert.Greater(t, res.NewR2, *res.LiveR2+0.3)
+	assert.Greater(t, res.NewR2, 0.5)
+	loaded, err := decoder.Load(newModel)
+	require.NoError(t, err)
+	assert.Equal(t, res.Model, loaded.Hash)
+}
+
+// TestSwapCommand swaps a running session's model from the command line.
+func TestSwapCommand(t *testing.T) {
+	dir := t.TempDir()
+	rec := filepath.Join(dir, "r.bcr")
+	code, _, stderr := cli(t, "simulate", "--out", rec, "--duration", "60s")
+	require.Equal(t, 0, code, stderr)
+	a, b := filepath.Join(dir, "a.bcim"), filepath.Join(dir, "b.bcim")
+	code, _, stderr = cli(t, "train", "--data", rec, "--out", a, "--decoder", "kalman")
+	require.Equal(t, 0, code, stderr)
+	code, _, stderr = cli(t, "train", "--data", rec, "--out", b, "--decoder", "wiener")
+	require.Equal(t, 0, code, stderr)
+	bm, err := decoder.Load(b)
+	require.NoError(t, err)
+
+	addr := freePort(t)
+	run, runOut, runErr := spawn(t, "run", "--model", a, "--source", "sim", "--duration", "3s", "--session", "sw",
+		"--nats-listen", addr, "--data-dir", filepath.Join(dir, "js"), "--json")
+	url := "nats://" + addr
+	require.Eventually(t, func() bool {
+		c, _, _ := cli(t, "control", "--nats", url, "--session", "sw", "info")
+		return c == 0
+	}, 10*time.Second, 50*time.Millisecond)
+	code, out, stderr := cli(t, "swap", "--nats", url, "--session", "sw", "--model-file", b)
+	require.Equal(t, 0, code, stderr)
+	assert.Contains(t, out, bm.Hash)
+	code, _, stderr = cli(t, "swap", "--nats", url, "--session", "sw", "--model", "0000")
+	assert.Equal(t, 1, code)
+	assert.Contains(t, stderr, "no such model")
+	code, out, _ = cli(t, "control", "--nats", url, "--session", "sw", "info")
+	require.Equal(t, 0, code)
+	var info struct {
+		Model string `json:"model"`
+	}
+	require.NoError(t, json.Unmarshal([]byte(out), &info))
+	assert.Equal(t, bm.Hash, info.Model)
+	require.NoError(t, run.Wait(), runErr.String())
+	var res streamResult
+	lastJSON(t, runOut.String(), &res)
+	assert.Equal(t, uint64(150), res.Bins)
 }

@@ -1,0 +1,107 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"time"
+
+	"github.com/nats-io/nats.go/jetstream"
+
+	"github.com/bci-decode/bci-decode/bus"
+)
+
+func init() {
+	commands["swap"] = command{summary: "swap the model of a running session (by hash, or upload a model file)", run: runSwap}
+	commands["control"] = command{summary: "pause, resume or describe a running session", run: runControl}
+}
+
+// clientFlags reach a running decoder's server.
+type clientFlags struct {
+	url, token, session string
+	timeout             time.Duration
+}
+
+func (c *clientFlags) register(fs *flag.FlagSet) {
+	fs.StringVar(&c.url, "nats", "nats://"+bus.DefaultListen, "URL of the server the decoder publishes on")
+	fs.StringVar(&c.token, "nats-token", "", "token for the server")
+	fs.StringVar(&c.session, "session", "live", "session to control")
+	fs.DurationVar(&c.timeout, "timeout", 10*time.Second, "how long to wait for the decoder's reply")
+}
+
+func runSwap(ctx context.Context, args []string, stdout io.Writer) error {
+	fs := newFlags("swap", "swap --session S (--model HASH | --model-file FILE) [--nats URL]")
+	var cf clientFlags
+	cf.register(fs)
+	hash := fs.String("model", "", "content hash of a model in the bci-models object store")
+	file := fs.String("model-file", "", "model file to upload to the store and swap in")
+	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	if (*hash == "") == (*file == "") {
+		return fmt.Errorf("%w: give exactly one of --model and --model-file", errUsage)
+	}
+	nc, err := bus.Connect(cf.url, bus.ConnectOptions{Name: "bci-decode swap", Token: cf.token})
+	if err != nil {
+		return err
+	}
+	defer nc.Close()
+	ctx, cancel := context.WithTimeout(ctx, cf.timeout)
+	defer cancel()
+	if *file != "" {
+		b, err := os.ReadFile(*file)
+		if err != nil {
+			return err
+		}
+		js, err := jetstream.New(nc)
+		if err != nil {
+			return err
+		}
+		models, err := bus.OpenModels(ctx, js, 1)
+		if err != nil {
+			return err
+		}
+		if *hash, err = models.Put(ctx, b); err != nil {
+			return fmt.Errorf("%s: %w", *file, err)
+		}
+	}
+	var info bus.ControlInfo
+	if err := bus.Control(ctx, nc, cf.session, bus.VerbSwap, bus.SwapRequest{Model: *hash}, &info); err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "session %s now decodes with model %s from its next bin\n", cf.session, info.Model)
+	return nil
+}
+
+func runControl(ctx context.Context, args []string, stdout io.Writer) error {
+	fs := newFlags("control", "control --session S pause|resume|info [--nats URL]")
+	var cf clientFlags
+	cf.register(fs)
+	if err := parseFlagsN(fs, args, 1); err != nil {
+		return err
+	}
+	verb := fs.Arg(0)
+	if verb != bus.VerbPause && verb != bus.VerbResume && verb != bus.VerbInfo {
+		return fmt.Errorf("%w: unknown verb %q (pause, resume, info)", errUsage, verb)
+	}
+	nc, err := bus.Connect(cf.url, bus.ConnectOptions{Name: "bci-decode control", Token: cf.token})
+	if err != nil {
+		return err
+	}
+	defer nc.Close()
+	ctx, cancel := context.WithTimeout(ctx, cf.timeout)
+	defer cancel()
+	var info bus.ControlInfo
+	if err := bus.Control(ctx, nc, cf.session, verb, nil, &info); err != nil {
+		return err
+	}
+	b, err := json.Marshal(info)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "%s\n", b)
+	return nil
+}
