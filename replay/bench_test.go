@@ -1,0 +1,90 @@
+package replay_test
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"github.com/nats-io/nats.go/jetstream"
+
+	"github.com/bci-decode/bci-decode/acquire"
+	"github.com/bci-decode/bci-decode/bus"
+	"github.com/bci-decode/bci-decode/dataset"
+	"github.com/bci-decode/bci-decode/decoder"
+	"github.com/bci-decode/bci-decode/encoder"
+	"github.com/bci-decode/bci-decode/replay"
+	"github.com/bci-decode/bci-decode/session"
+)
+
+// recordSession records bins simulated 20 ms bins decoded by a Kalman
+// filter into an embedded server and returns a JetStream handle to it.
+func recordSession(tb testing.TB, name string, bins int) (jetstream.JetStream, *decoder.Loaded) {
+	tb.Helper()
+	srv, err := bus.StartServer(bus.ServerOptions{Listen: "127.0.0.1:0", DataDir: tb.TempDir()})
+	if err != nil {
+		tb.Fatal(err)
+	}
+	tb.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		_ = srv.Shutdown(ctx)
+	})
+	nc, err := bus.Connect(srv.ClientURL(), bus.ConnectOptions{})
+	if err != nil {
+		tb.Fatal(err)
+	}
+	tb.Cleanup(nc.Close)
+	calib, _ := acquire.NewSimulator(acquire.SimConfig{Seed: 1, Bins: 3000})
+	set, _ := dataset.Read(calib)
+	set, _ = set.SelectTargets("vel_x", "vel_y")
+	k, err := decoder.FitKalman(context.Background(), set, decoder.KalmanOptions{})
+	if err != nil {
+		tb.Fatal(err)
+	}
+	info := decoder.ModelInfo{Targets: set.TargetNames, BinWidthNS: set.BinWidth}
+	_, hash, _ := decoder.Encode(k, info)
+	model := &decoder.Loaded{Decoder: k, Hash: hash, Info: info}
+	sim, _ := acquire.NewSimulator(acquire.SimConfig{Seed: 2, Bins: bins})
+	_, err = session.Run(context.Background(), session.Options{
+		Session: name, Conn: nc, Source: encoder.NewBinnedReader(sim), Channels: 96, BinWidth: 20e6,
+		Targets: acquire.SimTargetNames, Model: model, Lossless: true, Record: true,
+	})
+	if err != nil {
+		tb.Fatal(err)
+	}
+	js, err := jetstream.New(nc)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return js, model
+}
+
+// BenchmarkReplay replays a recorded 96-channel session of 20 ms bins from
+// JetStream through the pipeline; speed_x is how many times faster than
+// real time (the budget is 1000x).
+func BenchmarkReplay(b *testing.B) {
+	const bins = 20000 // 400 s of recording
+	js, model := recordSession(b, "bench", bins)
+	ctx := context.Background()
+	var elapsed time.Duration
+	b.ReportAllocs()
+	for b.Loop() {
+		src, err := replay.Open(ctx, js, "bench", replay.Range{})
+		if err != nil {
+			b.Fatal(err)
+		}
+		start := time.Now()
+		res, err := replay.Run(ctx, src, 96, model, replay.Options{})
+		elapsed += time.Since(start)
+		src.Close()
+		if err != nil {
+			b.Fatal(err)
+		}
+		if res.Stats.Bins != bins {
+			b.Fatalf("replayed %d bins, want %d", res.Stats.Bins, bins)
+		}
+	}
+	perRun := elapsed.Seconds() / float64(b.N)
+	b.ReportMetric(bins*0.02/perRun, "speed_x")
+	b.ReportMetric(bins/perRun, "bins/s")
+}

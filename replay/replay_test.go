@@ -1,0 +1,72 @@
+package replay_test
+
+import (
+	"context"
+	"testing"
+
+	"github.com/nats-io/nats.go/jetstream"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/bci-decode/bci-decode/bus"
+	"github.com/bci-decode/bci-decode/decoder"
+	"github.com/bci-decode/bci-decode/replay"
+)
+
+func TestReplayRangeAndDataset(t *testing.T) {
+	js, model := recordSession(t, "r1", 500)
+	ctx := context.Background()
+
+	src, err := replay.Open(ctx, js, "r1", replay.Range{From: 2e9, To: 4e9})
+	require.NoError(t, err)
+	res, err := replay.Run(ctx, src, 96, model, replay.Options{})
+	src.Close()
+	require.NoError(t, err)
+	require.Len(t, res.Intents, 100, "2 s of 20 ms bins")
+	assert.Equal(t, uint64(100), res.Intents[0].Seq)
+
+	set, info, err := replay.ReadSet(ctx, js, "r1")
+	require.NoError(t, err)
+	assert.Equal(t, 500, set.Len())
+	assert.Equal(t, 96, info.Channels)
+	assert.Equal(t, []string{"vel_x", "vel_y", "pos_x", "pos_y"}, set.TargetNames)
+
+	_, err = replay.Open(ctx, js, "missing", replay.Range{})
+	assert.ErrorIs(t, err, bus.ErrNoSession)
+}
+
+// TestReplayReportsCorruptMessage stores a damaged bin in a session's
+// stream: replay stops with an error that names the stream message, and the
+// recording itself is untouched.
+func TestReplayReportsCorruptMessage(t *testing.T) {
+	js, model := recordSession(t, "bad", 50)
+	ctx := context.Background()
+	_, err := js.Publish(ctx, bus.BinsSubject("bad"), []byte("BCIB\x01garbage"))
+	require.NoError(t, err)
+	src, err := replay.Open(ctx, js, "bad", replay.Range{})
+	require.NoError(t, err)
+	defer src.Close()
+	res, err := replay.Run(ctx, src, 96, model, replay.Options{})
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "stream BCI_bad message")
+	assert.Len(t, res.Intents, 50, "every good bin before it was replayed")
+
+	s, err := js.Stream(ctx, "BCI_bad")
+	require.NoError(t, err)
+	info, err := s.Info(ctx, jetstream.WithSubjectFilter(bus.BinsSubject("bad")))
+	require.NoError(t, err)
+	assert.Equal(t, uint64(51), info.State.Subjects[bus.BinsSubject("bad")])
+}
+
+func TestCompare(t *testing.T) {
+	a := []decoder.Intent{{Seq: 0, Values: []float32{1, 2}, Model: "m"}, {Seq: 1, Values: []float32{3, 4}, Model: "m"}}
+	b := []decoder.Intent{{Seq: 0, Values: []float32{1, 2}, Model: "m", DecodeTime: 99}, {Seq: 1, Values: []float32{3, 4.0000005}, Model: "m"}}
+	d := replay.Compare(a, a)
+	assert.True(t, d.Identical)
+	d = replay.Compare(a, b)
+	assert.False(t, d.Identical)
+	assert.Contains(t, d.Mismatch, "value 1")
+	assert.Equal(t, 1, d.Compared)
+	d = replay.Compare(a, a[:1])
+	assert.False(t, d.Identical)
+}
