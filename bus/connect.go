@@ -13,8 +13,8 @@ import (
 type ConnectOptions struct {
 	// Name identifies the client to the server.
 	Name string
-	// Token authenticates with a token.
-	Token string
+	// Auth holds the credentials and TLS settings to present.
+	Auth Auth
 	// Timeout bounds the first connection attempt (default 5 s).
 	Timeout time.Duration
 	// ReconnectBuffer bounds what is buffered while disconnected (bytes,
@@ -59,9 +59,11 @@ func Connect(url string, opts ConnectOptions) (*nats.Conn, error) {
 			ev.Msg("nats async error")
 		}),
 	}
-	if opts.Token != "" {
-		nopts = append(nopts, nats.Token(opts.Token))
+	auth, err := opts.Auth.clientOptions()
+	if err != nil {
+		return nil, fmt.Errorf("connect to %s: %w", url, err)
 	}
+	nopts = append(nopts, auth...)
 	nc, err := nats.Connect(url, nopts...)
 	if err != nil {
 		if errors.Is(err, nats.ErrNoServers) {

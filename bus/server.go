@@ -23,8 +23,8 @@ type ServerOptions struct {
 	DataDir string
 	// Name is the server name (default "bci-decode").
 	Name string
-	// Token, when set, is required from every client.
-	Token string
+	// Auth, when set, is required from every client.
+	Auth Auth
 	// ReadyTimeout bounds the wait for the server to accept clients
 	// (default 10 s).
 	ReadyTimeout time.Duration
@@ -92,17 +92,20 @@ func StartServer(opts ServerOptions) (*Server, error) {
 		}
 		l.Close()
 	}
-	ns, err := server.NewServer(&server.Options{
-		ServerName:    opts.Name,
-		Host:          host,
-		Port:          port,
-		JetStream:     true,
-		StoreDir:      opts.DataDir,
-		Authorization: opts.Token,
-		NoLog:         true,
-		NoSigs:        true,
-		MaxPayload:    8 << 20,
-	})
+	so := &server.Options{
+		ServerName: opts.Name,
+		Host:       host,
+		Port:       port,
+		JetStream:  true,
+		StoreDir:   opts.DataDir,
+		NoLog:      true,
+		NoSigs:     true,
+		MaxPayload: 8 << 20,
+	}
+	if err := opts.Auth.serverOptions(so); err != nil {
+		return nil, err
+	}
+	ns, err := server.NewServer(so)
 	if err != nil {
 		return nil, fmt.Errorf("embedded nats: %w", err)
 	}

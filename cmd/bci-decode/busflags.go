@@ -4,6 +4,7 @@ import (
 	"context"
 	"flag"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/nats-io/nats.go"
@@ -18,7 +19,8 @@ type busFlags struct {
 	url     string
 	listen  string
 	dataDir string
-	token   string
+	auth    bus.Auth
+	nkeys   string
 	session string
 }
 
@@ -39,7 +41,8 @@ func (b *busFlags) register(fs *flag.FlagSet, session, listen string) {
 	fs.StringVar(&b.url, "nats", "", "URL of an external NATS server or cluster (default: start an embedded server)")
 	fs.StringVar(&b.listen, "nats-listen", listen, "client address of the embedded server")
 	fs.StringVar(&b.dataDir, "data-dir", bus.DefaultDataDir(), "JetStream store of the embedded server")
-	fs.StringVar(&b.token, "nats-token", "", "token required by the server (embedded: required from clients)")
+	registerAuth(fs, &b.auth)
+	fs.StringVar(&b.nkeys, "nats-nkey-users", "", "embedded server: comma-separated public user NKeys it accepts")
 	fs.StringVar(&b.session, "session", session, "session name: the <session> token of bci.<session>.* subjects")
 }
 
@@ -53,14 +56,18 @@ func (b *busFlags) connect() (*nats.Conn, func(), error) {
 	var srv *bus.Server
 	if url == "" {
 		var err error
-		srv, err = bus.StartServer(bus.ServerOptions{Listen: b.listen, DataDir: b.dataDir, Token: b.token})
+		srvAuth := b.auth
+		if b.nkeys != "" {
+			srvAuth.NKeyUsers = strings.Split(b.nkeys, ",")
+		}
+		srv, err = bus.StartServer(bus.ServerOptions{Listen: b.listen, DataDir: b.dataDir, Auth: srvAuth})
 		if err != nil {
 			return nil, nil, err
 		}
 		url = srv.ClientURL()
 		log.Info().Str("url", url).Str("data_dir", b.dataDir).Msg("embedded NATS server started")
 	}
-	nc, err := bus.Connect(url, bus.ConnectOptions{Name: "bci-decode " + b.session, Token: b.token, Log: log.Logger})
+	nc, err := bus.Connect(url, bus.ConnectOptions{Name: "bci-decode " + b.session, Auth: b.auth, Log: log.Logger})
 	if err != nil {
 		if srv != nil {
 			shutdown(srv)
@@ -73,6 +80,19 @@ func (b *busFlags) connect() (*nats.Conn, func(), error) {
 			shutdown(srv)
 		}
 	}, nil
+}
+
+// registerAuth adds the credential and TLS flags shared by servers and
+// clients.
+func registerAuth(fs *flag.FlagSet, a *bus.Auth) {
+	fs.StringVar(&a.Token, "nats-token", "", "token (embedded server: required from clients)")
+	fs.StringVar(&a.User, "nats-user", "", "user name (embedded server: required from clients, with --nats-password)")
+	fs.StringVar(&a.Password, "nats-password", "", "password for --nats-user")
+	fs.StringVar(&a.NKeySeedFile, "nats-nkey", "", "file holding this client's user NKey seed")
+	fs.StringVar(&a.CredsFile, "nats-creds", "", "credentials file (servers in operator mode)")
+	fs.StringVar(&a.TLSCert, "tls-cert", "", "certificate (embedded server: its server certificate; clients: the client certificate)")
+	fs.StringVar(&a.TLSKey, "tls-key", "", "private key of --tls-cert")
+	fs.StringVar(&a.TLSCA, "tls-ca", "", "CA that verifies the peer (embedded server: client certificates become mandatory)")
 }
 
 func shutdown(srv *bus.Server) {

@@ -21,13 +21,14 @@ func init() {
 
 // clientFlags reach a running decoder's server.
 type clientFlags struct {
-	url, token, session string
-	timeout             time.Duration
+	url, session string
+	auth         bus.Auth
+	timeout      time.Duration
 }
 
 func (c *clientFlags) register(fs *flag.FlagSet) {
 	fs.StringVar(&c.url, "nats", "nats://"+bus.DefaultListen, "URL of the server the decoder publishes on")
-	fs.StringVar(&c.token, "nats-token", "", "token for the server")
+	registerAuth(fs, &c.auth)
 	fs.StringVar(&c.session, "session", "live", "session to control")
 	fs.DurationVar(&c.timeout, "timeout", 10*time.Second, "how long to wait for the decoder's reply")
 }
@@ -44,7 +45,7 @@ func runSwap(ctx context.Context, args []string, stdout io.Writer) error {
 	if (*hash == "") == (*file == "") {
 		return fmt.Errorf("%w: give exactly one of --model and --model-file", errUsage)
 	}
-	nc, err := bus.Connect(cf.url, bus.ConnectOptions{Name: "bci-decode swap", Token: cf.token})
+	nc, err := bus.Connect(cf.url, bus.ConnectOptions{Name: "bci-decode swap", Auth: cf.auth})
 	if err != nil {
 		return err
 	}
@@ -87,7 +88,7 @@ func runControl(ctx context.Context, args []string, stdout io.Writer) error {
 	if verb != bus.VerbPause && verb != bus.VerbResume && verb != bus.VerbInfo {
 		return fmt.Errorf("%w: unknown verb %q (pause, resume, info)", errUsage, verb)
 	}
-	nc, err := bus.Connect(cf.url, bus.ConnectOptions{Name: "bci-decode control", Token: cf.token})
+	nc, err := bus.Connect(cf.url, bus.ConnectOptions{Name: "bci-decode control", Auth: cf.auth})
 	if err != nil {
 		return err
 	}
