@@ -48,6 +48,9 @@ type Options struct {
 	Replicas int
 	// Control serves bci.<session>.control.* (needs JetStream for swaps).
 	Control bool
+	// Watchdog, when its StaleAfter is set, publishes stale and then halted
+	// intents while input is missing (live sources only).
+	Watchdog WatchdogOptions
 	// Sinks receive every intent after the publisher and recorder.
 	Sinks []pipeline.Sink
 	// Log receives the session's events.
@@ -58,8 +61,9 @@ type Options struct {
 type Result struct {
 	Stats   pipeline.Stats
 	Publish bus.Summary
-	Record  *bus.RecordingStats
-	Elapsed time.Duration
+	Record   *bus.RecordingStats
+	Watchdog WatchdogStats
+	Elapsed  time.Duration
 }
 
 // ErrRecorded is returned when Record would overwrite a recording.
@@ -120,6 +124,21 @@ func Run(ctx context.Context, opts Options) (Result, error) {
 		}
 		sinks = append(sinks, l.rec)
 	}
+	var wd *watchdog
+	if w := opts.Watchdog; w.StaleAfter > 0 {
+		if w.HaltAfter < w.StaleAfter {
+			w.HaltAfter = w.StaleAfter
+		}
+		if w.Period <= 0 {
+			w.Period = time.Duration(opts.BinWidth)
+		}
+		if w.Period <= 0 {
+			w.Period = w.StaleAfter / 2
+		}
+		wd = &watchdog{opts: w, nc: opts.Conn, subj: bus.IntentSubject(opts.Session), outputs: opts.Model.Outputs(),
+			log: opts.Log, model: func() string { return l.p.Model() }}
+		sinks = append(sinks, wd)
+	}
 	sinks = append(sinks, opts.Sinks...)
 	l.p, err = pipeline.New(opts.Source, opts.Channels, opts.Model.Decoder, opts.Model.Hash, pipeline.Options{Output: opts.Output}, sinks...)
 	if err != nil {
@@ -138,7 +157,19 @@ func Run(ctx context.Context, opts Options) (Result, error) {
 	if l.rec != nil {
 		l.rec.Start(ctx)
 	}
+	wdCtx, stopWatchdog := context.WithCancel(ctx)
+	wdDone := make(chan struct{})
+	if wd != nil {
+		go func() {
+			defer close(wdDone)
+			wd.run(wdCtx)
+		}()
+	} else {
+		close(wdDone)
+	}
 	runErr := l.p.Run(ctx)
+	stopWatchdog()
+	<-wdDone
 
 	// Graceful phase: drain and flush, bounded even when ctx is done.
 	closeCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 15*time.Second)
@@ -154,6 +185,9 @@ func Run(ctx context.Context, opts Options) (Result, error) {
 		if err != nil {
 			closeErrs = append(closeErrs, err)
 		}
+	}
+	if wd != nil {
+		res.Watchdog = wd.stats()
 	}
 	res.Elapsed = time.Since(start)
 	if runErr != nil && ctx.Err() == nil {

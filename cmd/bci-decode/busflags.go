@@ -11,6 +11,7 @@ import (
 	"github.com/rs/zerolog/log"
 
 	"github.com/bci-decode/bci-decode/bus"
+	"github.com/bci-decode/bci-decode/session"
 )
 
 // busFlags select the NATS server: an external one with --nats, otherwise
@@ -28,12 +29,23 @@ type busFlags struct {
 // control.
 type liveFlags struct {
 	record, overwrite, control bool
+	staleAfter, haltAfter      time.Duration
 }
 
 func (l *liveFlags) register(fs *flag.FlagSet) {
 	fs.BoolVar(&l.record, "record", false, "record the session (bins, intents, model) in JetStream stream BCI_<session> for replay and retraining")
 	fs.BoolVar(&l.overwrite, "overwrite", false, "with --record, replace an earlier recording of the same session")
 	fs.BoolVar(&l.control, "control", true, "serve bci.<session>.control.{swap,pause,resume,info}")
+	fs.DurationVar(&l.staleAfter, "stale-after", 100*time.Millisecond, "real-time input missing this long: publish stale intents with zero velocity (0: no watchdog)")
+	fs.DurationVar(&l.haltAfter, "halt-after", 500*time.Millisecond, "real-time input missing this long: publish halted intents with zero velocity")
+}
+
+// watchdog returns the watchdog settings for a real-time run.
+func (l *liveFlags) watchdog(realtime bool) session.WatchdogOptions {
+	if !realtime {
+		return session.WatchdogOptions{}
+	}
+	return session.WatchdogOptions{StaleAfter: l.staleAfter, HaltAfter: l.haltAfter}
 }
 
 // register adds the flags; session and listen are the command's defaults.

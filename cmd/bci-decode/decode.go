@@ -34,26 +34,28 @@ type stream struct {
 	// record keeps the session in JetStream (overwrite replaces an earlier
 	// recording); control serves the control verbs.
 	record, overwrite, control bool
+	watchdog                   session.WatchdogOptions
 }
 
 // streamResult summarises a decoding job.
 type streamResult struct {
-	Session   string              `json:"session"`
-	Decoder   string              `json:"decoder"`
-	Model     string              `json:"model"`
-	Bins      uint64              `json:"bins"`
-	Intents   uint64              `json:"intents"`
-	Dropped   uint64              `json:"intents_dropped"`
-	Faults    uint64              `json:"faults"`
-	BadInputs uint64              `json:"bad_features"`
-	R2        *float64            `json:"r2,omitempty"`
-	R2PerDim  []float64           `json:"r2_per_dim,omitempty"`
-	RPerDim   []float64           `json:"r_per_dim,omitempty"`
-	P50us     float64             `json:"latency_p50_us"`
-	P99us     float64             `json:"latency_p99_us"`
-	Latency   bus.LatencyReport   `json:"latency_us"`
-	Seconds   float64             `json:"elapsed_s"`
-	Recording *bus.RecordingStats `json:"recording,omitempty"`
+	Session   string                `json:"session"`
+	Decoder   string                `json:"decoder"`
+	Model     string                `json:"model"`
+	Bins      uint64                `json:"bins"`
+	Intents   uint64                `json:"intents"`
+	Dropped   uint64                `json:"intents_dropped"`
+	Faults    uint64                `json:"faults"`
+	BadInputs uint64                `json:"bad_features"`
+	R2        *float64              `json:"r2,omitempty"`
+	R2PerDim  []float64             `json:"r2_per_dim,omitempty"`
+	RPerDim   []float64             `json:"r_per_dim,omitempty"`
+	P50us     float64               `json:"latency_p50_us"`
+	P99us     float64               `json:"latency_p99_us"`
+	Latency   bus.LatencyReport     `json:"latency_us"`
+	Seconds   float64               `json:"elapsed_s"`
+	Recording *bus.RecordingStats   `json:"recording,omitempty"`
+	Watchdog  session.WatchdogStats `json:"watchdog"`
 }
 
 // scorer is a sink that scores decoded values against the bin's targets.
@@ -108,7 +110,7 @@ func (s *stream) run(ctx context.Context) (streamResult, error) {
 	out, err := session.Run(ctx, session.Options{
 		Session: s.session, Conn: s.nc, Source: s.src, Channels: s.channels, BinWidth: s.binWidth, Targets: s.targets,
 		Model: s.model, Output: s.output, Lossless: s.lossless,
-		Record: s.record, Overwrite: s.overwrite, Control: s.control, Sinks: sinks, Log: log.Logger,
+		Record: s.record, Overwrite: s.overwrite, Control: s.control, Watchdog: s.watchdog, Sinks: sinks, Log: log.Logger,
 	})
 	if err != nil {
 		return streamResult{}, err
@@ -117,7 +119,7 @@ func (s *stream) run(ctx context.Context) (streamResult, error) {
 		Session: s.session, Decoder: s.model.Kind(), Model: s.model.Hash,
 		Bins: out.Stats.Bins, Intents: out.Publish.Published, Dropped: out.Publish.Dropped, Faults: out.Stats.Faults, BadInputs: out.Stats.BadFeatures,
 		P50us: out.Publish.Latency.P50, P99us: out.Publish.Latency.P99, Latency: out.Publish.Latency,
-		Seconds: out.Elapsed.Seconds(), Recording: out.Record,
+		Seconds: out.Elapsed.Seconds(), Recording: out.Record, Watchdog: out.Watchdog,
 	}
 	if sc != nil {
 		if r := sc.acc.Result(); r.Defined() {
@@ -144,6 +146,9 @@ func (r streamResult) print(w interface{ Write([]byte) (int, error) }) {
 	}
 	if r.Recording != nil {
 		fmt.Fprintf(w, "recorded %d bins in stream %s (%d gaps)\n", r.Recording.Recorded, bus.StreamName(r.Session), r.Recording.Gaps)
+	}
+	if r.Watchdog.Stale > 0 || r.Watchdog.Halted > 0 {
+		fmt.Fprintf(w, "input watchdog: %d stale and %d halted intents published while input was missing\n", r.Watchdog.Stale, r.Watchdog.Halted)
 	}
 	if r.Faults > 0 || r.BadInputs > 0 {
 		fmt.Fprintf(w, "faults: %d non-finite decoder outputs halted, %d non-finite input features zeroed\n", r.Faults, r.BadInputs)
