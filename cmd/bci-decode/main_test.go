@@ -122,8 +122,13 @@ func TestDemoWithSubscriber(t *testing.T) {
 		var in decoder.Intent
 		require.NoError(t, json.Unmarshal(m.Data, &in))
 		require.Len(t, in.Values, 2)
-		assert.Equal(t, decoder.StatusOK, in.Status)
 		assert.NotEmpty(t, m.Header.Get("Bci-Seq"))
+		if in.Status != decoder.StatusOK {
+			// a loaded machine can stall the stream long enough for the
+			// watchdog; its intents are zero and repeat a seq
+			assert.Equal(t, []float32{0, 0}, in.Values)
+			continue
+		}
 		seqs = append(seqs, in.Seq)
 	}
 	require.NotEmpty(t, seqs)
