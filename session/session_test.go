@@ -236,3 +236,5 @@ func model32(t *testing.T) *decoder.Loaded {
 	require.NoError(t, err)
 	return &decoder.Loaded{Decoder: d, Hash: hash, Info: info}
 }
+
+func seqOfMsg(p []byte) (uint64, bool) { return encoder.BinMessageSeq(p) }
