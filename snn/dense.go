@@ -1,0 +1,94 @@
+package snn
+
+// Dense is the same network as a Runtime stepped the plain way: every
+// synapse multiplied every step (row-major matrix-vector products over the
+// whole input, recurrent and readout matrices). It exists as the baseline
+// the event-driven Step is benchmarked against and gives the same outputs.
+type Dense struct {
+	rt   *Runtime
+	w    [][]float32 // per layer, n×in row-major
+	r    [][]float32 // per layer, n×n row-major (nil without recurrence)
+	wout []float32   // outputs×hidden
+	x    [][]float32 // per layer input buffer
+}
+
+// NewDense builds the dense baseline of a compiled network. It shares no
+// state with r (it compiles its own copy of r's state buffers).
+func NewDense(m *Model, norm Norm) (*Dense, error) {
+	rt, err := m.Compile(norm)
+	if err != nil {
+		return nil, err
+	}
+	d := &Dense{rt: rt}
+	for _, l := range rt.layers {
+		w := make([]float32, l.n*l.in)
+		for j := range l.in {
+			for i := range l.n {
+				w[i*l.in+j] = l.wT[j*l.n+i]
+			}
+		}
+		d.w = append(d.w, w)
+		var r []float32
+		if l.rT != nil {
+			r = make([]float32, l.n*l.n)
+			for j := range l.n {
+				for i := range l.n {
+					r[i*l.n+j] = l.rT[j*l.n+i]
+				}
+			}
+		}
+		d.r = append(d.r, r)
+		d.x = append(d.x, make([]float32, l.n))
+	}
+	last := rt.layers[len(rt.layers)-1].n
+	no := len(rt.y)
+	d.wout = make([]float32, no*last)
+	for j := range last {
+		for o := range no {
+			d.wout[o*last+j] = rt.woutT[j*no+o]
+		}
+	}
+	return d, nil
+}
+
+// Reset clears the network state.
+func (d *Dense) Reset() { d.rt.Reset() }
+
+// Step advances the network by one bin with dense products.
+func (d *Dense) Step(in, out []float32) {
+	input := in
+	for k := range d.rt.layers {
+		l := &d.rt.layers[k]
+		for i := range l.n {
+			row := d.w[k][i*l.in : (i+1)*l.in]
+			s := l.b[i]
+			for j, w := range row {
+				s += w * input[j]
+			}
+			if d.r[k] != nil {
+				rr := d.r[k][i*l.n : (i+1)*l.n]
+				for j, w := range rr {
+					s += w * l.o[j]
+				}
+			}
+			l.cur[i] = s
+		}
+		// Recurrence is already in cur: step the neurons without it.
+		rT := l.rT
+		l.rT = nil
+		l.update()
+		l.rT = rT
+		input = l.o
+	}
+	rt := d.rt
+	last := rt.layers[len(rt.layers)-1]
+	for o := range rt.y {
+		row := d.wout[o*last.n : (o+1)*last.n]
+		s := rt.beta*rt.y[o] + rt.bout[o]
+		for j, w := range row {
+			s += w * last.o[j]
+		}
+		rt.y[o] = s
+		out[o] = s*rt.outSd[o] + rt.outMu[o]
+	}
+}

@@ -1,0 +1,56 @@
+package snn
+
+// Energy per operation, as in the HIFI paper's code (45 nm figures).
+const (
+	// PicojoulePerAC is the energy of one synaptic accumulate.
+	PicojoulePerAC = 0.9
+	// PicojoulePerMAC is the energy of one multiply-accumulate.
+	PicojoulePerMAC = 4.6
+)
+
+// Activity counts what a Runtime did since its last ResetActivity.
+type Activity struct {
+	// Steps is the number of Step calls.
+	Steps uint64 `json:"steps"`
+	// Spikes is the number of spikes emitted by all hidden layers.
+	Spikes uint64 `json:"spikes"`
+	// AC counts synaptic accumulates: one per binary input or spike per
+	// fan-out synapse.
+	AC uint64 `json:"ac"`
+	// MAC counts multiply-accumulates for non-binary inputs.
+	MAC uint64 `json:"mac"`
+	// DenseMAC is the multiply-accumulates per step of a dense ANN of
+	// the same shape (every synapse every step).
+	DenseMAC uint64 `json:"dense_mac_per_step"`
+}
+
+// Activity returns the operation counts since the last ResetActivity.
+func (r *Runtime) Activity() Activity {
+	a := r.act
+	a.DenseMAC = r.denseOp
+	return a
+}
+
+// ResetActivity zeroes the operation counters.
+func (r *Runtime) ResetActivity() { r.act = Activity{} }
+
+func (a Activity) per(v uint64) float64 {
+	if a.Steps == 0 {
+		return 0
+	}
+	return float64(v) / float64(a.Steps)
+}
+
+// SpikesPerStep is the mean number of hidden-layer spikes per step.
+func (a Activity) SpikesPerStep() float64 { return a.per(a.Spikes) }
+
+// EnergyPerStepNJ is the estimated synaptic energy per step in nanojoules.
+func (a Activity) EnergyPerStepNJ() float64 {
+	return (a.per(a.AC)*PicojoulePerAC + a.per(a.MAC)*PicojoulePerMAC) / 1000
+}
+
+// DenseEnergyPerStepNJ is the energy per step of a dense ANN of the same
+// shape, all multiply-accumulates, in nanojoules.
+func (a Activity) DenseEnergyPerStepNJ() float64 {
+	return float64(a.DenseMAC) * PicojoulePerMAC / 1000
+}
