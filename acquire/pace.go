@@ -2,16 +2,21 @@ package acquire
 
 import (
 	"context"
-	"runtime"
 	"time"
 )
 
-// spinWindow is how long before a deadline a Pacer stops sleeping and starts
-// yielding in a loop. Timers on the VMs we run on overshoot by 90-300 µs at
-// the median and up to a millisecond at p99, so the last millisecond is spun
-// (about 5% of one core at 20 ms bins) to release bins within microseconds
-// of their end.
-const spinWindow = time.Millisecond
+// Runtime timers on the VMs we run on overshoot by 90-500 µs at the median
+// and up to milliseconds at p99, and spinning with runtime.Gosched starves
+// the network poller (NATS deliveries then wait milliseconds). So a Pacer
+// sleeps on a runtime timer until fineWindow before the deadline, then in a
+// blocking nanosleep (where the platform has one; ~35 µs late at the
+// median) until spinWindow before it, and spins without yielding for the
+// last stretch. Only the decoding goroutine's thread is held, and for tens
+// of microseconds per bin.
+const (
+	fineWindow = 2 * time.Millisecond
+	spinWindow = 50 * time.Microsecond
+)
 
 // Pacer waits for wall-clock deadlines against the monotonic clock. It
 // reuses one timer, so waiting does not allocate. A Pacer is not safe for
@@ -32,13 +37,16 @@ func (p *Pacer) WaitUntil(ctx context.Context, t time.Time) error {
 			return err
 		}
 		if d <= spinWindow {
-			runtime.Gosched()
+			continue // spin: the deadline is microseconds away
+		}
+		if d <= fineWindow {
+			sleepFine(d - spinWindow)
 			continue
 		}
 		if p.timer == nil {
-			p.timer = time.NewTimer(d - spinWindow)
+			p.timer = time.NewTimer(d - fineWindow)
 		} else {
-			p.timer.Reset(d - spinWindow)
+			p.timer.Reset(d - fineWindow)
 		}
 		select {
 		case <-ctx.Done():
