@@ -1,0 +1,244 @@
+package decoder
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/bci-decode/bci-decode/dataset"
+	"github.com/bci-decode/bci-decode/modelfile"
+	"github.com/bci-decode/bci-decode/snn"
+)
+
+// SNNOptions configure FitSNN. Zero fields take defaults.
+type SNNOptions struct {
+	// Kind is the neuron model (default snn.HIFI).
+	Kind snn.Kind
+	// Hidden lists the spiking layer sizes (default one layer of 128).
+	Hidden []int
+	// NoRecurrence drops the recurrent synapses (on by default).
+	NoRecurrence bool
+	// ReadoutBeta is the readout leak; 0 takes the default 0.5 and a
+	// negative value gives a memoryless readout.
+	ReadoutBeta float64
+	// ValFrac is the share of the training set, taken by time from its
+	// end, used as the validation split of bi-level training and early
+	// stopping (default 0.1).
+	ValFrac float64
+	// Net overrides further architecture options (surrogate, soft reset,
+	// sigmoid reparameterisation, detached gradients); its sizes, kind,
+	// recurrence and readout leak are set from the fields above.
+	Net snn.Config
+	// Train configures the optimisation (epochs, schedule, rates, seed,
+	// progress callback).
+	Train snn.TrainOptions
+	// Seed draws the initial weights.
+	Seed uint64
+}
+
+// SNN is a spiking-network decoder: a compiled snn.Runtime with the
+// standardisation of its training data folded in.
+type SNN struct {
+	model *snn.Model
+	norm  snn.Norm
+	rt    *snn.Runtime
+	meta  snnMeta
+}
+
+// snnMeta is the JSON metadata of an SNN model file.
+type snnMeta struct {
+	Net      snn.Config       `json:"net"`
+	Training *snnTrainingMeta `json:"training,omitempty"`
+}
+
+// snnTrainingMeta records how a model was trained.
+type snnTrainingMeta struct {
+	Schedule  snn.Schedule `json:"schedule"`
+	Epochs    int          `json:"epochs"`
+	BestEpoch int          `json:"best_epoch"`
+	ValR2     float64      `json:"val_r2"`
+	Seconds   float64      `json:"train_s"`
+	TrainBins int          `json:"train_bins"`
+	ValBins   int          `json:"val_bins"`
+	Seed      uint64       `json:"seed"`
+}
+
+// SNNKinds are the decoder kinds backed by spiking networks.
+var SNNKinds = []string{string(snn.HIFI), string(snn.HIFIHomogeneous), string(snn.HIFINoInhibition), string(snn.LIF), string(snn.PLIF), string(snn.ALIF)}
+
+func init() {
+	for _, k := range SNNKinds {
+		Register(k, loadSNN)
+	}
+}
+
+// FitSNN trains a spiking-network decoder on train. The last ValFrac of
+// train (by time, at a trial boundary when there are trials) is the
+// validation split for the neuron-level parameters and early stopping;
+// standardisation statistics come from the rest.
+func FitSNN(ctx context.Context, train *dataset.Set, opts SNNOptions) (*SNN, *snn.TrainReport, error) {
+	if err := checkSet(train); err != nil {
+		return nil, nil, fmt.Errorf("snn: %w", err)
+	}
+	if opts.Kind == "" {
+		opts.Kind = snn.HIFI
+	}
+	if len(opts.Hidden) == 0 {
+		opts.Hidden = []int{128}
+	}
+	if opts.ValFrac == 0 {
+		opts.ValFrac = 0.1
+	}
+	switch {
+	case opts.ReadoutBeta == 0:
+		opts.ReadoutBeta = 0.5
+	case opts.ReadoutBeta < 0:
+		opts.ReadoutBeta = 0
+	}
+	if !(opts.ValFrac > 0 && opts.ValFrac < 1) {
+		return nil, nil, fmt.Errorf("snn: validation fraction %v outside (0, 1)", opts.ValFrac)
+	}
+	fit, val := train.SplitByTime(opts.ValFrac)
+	if fit.Len() < 2 || val.Len() < 2 {
+		return nil, nil, fmt.Errorf("snn: %d training bins are too few for a validation split", train.Len())
+	}
+	cfg := opts.Net
+	cfg.Kind, cfg.Inputs, cfg.Hidden, cfg.Outputs = opts.Kind, train.Inputs(), opts.Hidden, train.Outputs()
+	cfg.Recurrent, cfg.ReadoutBeta = !opts.NoRecurrence, opts.ReadoutBeta
+	m, err := snn.NewModel(cfg, opts.Seed)
+	if err != nil {
+		return nil, nil, err
+	}
+	norm := normOf(fit)
+	start := time.Now()
+	rep, err := snn.Train(ctx, m, toData(fit, norm), toData(val, norm), opts.Train)
+	if err != nil {
+		return nil, rep, err
+	}
+	d, err := newSNN(m, norm)
+	if err != nil {
+		return nil, rep, err
+	}
+	d.meta.Training = &snnTrainingMeta{Schedule: rep.Schedule, Epochs: len(rep.Epochs), BestEpoch: rep.BestEpoch, ValR2: rep.BestValR2,
+		Seconds: time.Since(start).Seconds(), TrainBins: fit.Len(), ValBins: val.Len(), Seed: opts.Train.Seed}
+	return d, rep, nil
+}
+
+// normOf returns the feature standardisation and target scaling of s.
+func normOf(s *dataset.Set) snn.Norm {
+	mu, sd := featureStats(s)
+	n := snn.Norm{InMu: mu, InSd: sd, OutMu: make([]float64, s.Outputs()), OutSd: make([]float64, s.Outputs())}
+	t := &dataset.Set{X: s.Y, Y: s.Y, Trial: s.Trial}
+	n.OutMu, n.OutSd = featureStats(t)
+	return n
+}
+
+// toData standardises s into the flat layout snn.Train uses.
+func toData(s *dataset.Set, n snn.Norm) *snn.Data {
+	in, out := s.Inputs(), s.Outputs()
+	d := &snn.Data{Inputs: in, Outputs: out, X: make([]float64, s.Len()*in), Y: make([]float64, s.Len()*out), Segments: s.Segments()}
+	for t := range s.X {
+		for i, v := range s.X[t] {
+			d.X[t*in+i] = (float64(v) - n.InMu[i]) / n.InSd[i]
+		}
+		for o, v := range s.Y[t] {
+			d.Y[t*out+o] = (float64(v) - n.OutMu[o]) / n.OutSd[o]
+		}
+	}
+	return d
+}
+
+func newSNN(m *snn.Model, norm snn.Norm) (*SNN, error) {
+	rt, err := m.Compile(norm)
+	if err != nil {
+		return nil, err
+	}
+	return &SNN{model: m, norm: norm, rt: rt, meta: snnMeta{Net: m.Cfg}}, nil
+}
+
+// Kind implements Decoder: the neuron kind ("hifi", "lif", ...).
+func (d *SNN) Kind() string { return string(d.model.Cfg.Kind) }
+
+// Inputs implements Decoder.
+func (d *SNN) Inputs() int { return d.rt.Inputs() }
+
+// Outputs implements Decoder.
+func (d *SNN) Outputs() int { return d.rt.Outputs() }
+
+// Step implements Decoder; it does not allocate.
+func (d *SNN) Step(features, out []float32) { d.rt.Step(features, out) }
+
+// Reset implements Decoder.
+func (d *SNN) Reset() { d.rt.Reset() }
+
+// Model returns the trained network parameters.
+func (d *SNN) Model() *snn.Model { return d.model }
+
+// Runtime returns the compiled network (for activity counts and
+// snapshots).
+func (d *SNN) Runtime() *snn.Runtime { return d.rt }
+
+// Activity returns the spikes and synaptic operations counted since the
+// last ResetActivity.
+func (d *SNN) Activity() snn.Activity { return d.rt.Activity() }
+
+// ResetActivity zeroes the operation counters.
+func (d *SNN) ResetActivity() { d.rt.ResetActivity() }
+
+// Clone implements Cloner: the copy shares nothing mutable.
+func (d *SNN) Clone() Decoder {
+	c, err := newSNN(d.model.Clone(), d.norm)
+	if err != nil {
+		// d's model and normalisation compiled once, so they compile again.
+		return d
+	}
+	c.meta = d.meta
+	return c
+}
+
+// MarshalModel implements Marshaler: the architecture and training
+// metadata as JSON, the parameters and normalisation as the payload.
+func (d *SNN) MarshalModel() (any, []byte, error) {
+	var w modelfile.Writer
+	w.Float64s(d.model.W)
+	w.Float64s(d.model.A)
+	w.Float64s(d.norm.InMu)
+	w.Float64s(d.norm.InSd)
+	w.Float64s(d.norm.OutMu)
+	w.Float64s(d.norm.OutSd)
+	return d.meta, w.Buf, nil
+}
+
+// loadSNN rebuilds an SNN decoder from its model-file content.
+func loadSNN(meta json.RawMessage, payload []byte) (Decoder, error) {
+	var md snnMeta
+	if err := json.Unmarshal(meta, &md); err != nil {
+		return nil, fmt.Errorf("%w: snn metadata: %w", modelfile.ErrCorrupt, err)
+	}
+	r := modelfile.NewReader(payload)
+	wv, av := r.Float64s(), r.Float64s()
+	norm := snn.Norm{InMu: r.Float64s(), InSd: r.Float64s(), OutMu: r.Float64s(), OutSd: r.Float64s()}
+	if err := r.Err(); err != nil {
+		return nil, err
+	}
+	m, err := snn.FromParams(md.Net, wv, av)
+	if err != nil {
+		return nil, corrupt(err)
+	}
+	d, err := newSNN(m, norm)
+	if err != nil {
+		return nil, corrupt(err)
+	}
+	d.meta.Training = md.Training
+	return d, nil
+}
+
+// corrupt marks architecture errors of a loaded file as corruption.
+func corrupt(err error) error {
+	if errors.Is(err, modelfile.ErrCorrupt) {
+		return err
+	}
+	return fmt.Errorf("%w: %w", modelfile.ErrCorrupt, err)
+}
