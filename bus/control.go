@@ -1,6 +1,7 @@
 package bus
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -53,6 +54,25 @@ type SwapRequest struct {
 	Model string `json:"model"`
 }
 
+// ParseSwapRequest decodes and checks the body of a swap request.
+func ParseSwapRequest(p []byte) (SwapRequest, error) {
+	var req SwapRequest
+	dec := json.NewDecoder(bytes.NewReader(p))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&req); err != nil || dec.More() {
+		return SwapRequest{}, fmt.Errorf("swap wants {\"model\":\"<sha256>\"}, got %.100q", p)
+	}
+	if len(req.Model) == 0 || len(req.Model) > 128 {
+		return SwapRequest{}, fmt.Errorf("swap: model hash of %d characters", len(req.Model))
+	}
+	for _, c := range req.Model {
+		if !(c >= '0' && c <= '9' || c >= 'a' && c <= 'f') {
+			return SwapRequest{}, fmt.Errorf("swap: model %.100q is not a hex content hash", req.Model)
+		}
+	}
+	return req, nil
+}
+
 // Error codes of control replies.
 const (
 	codeBadRequest = "400"
@@ -79,9 +99,9 @@ func StartControl(nc *nats.Conn, session string, c Controller, log zerolog.Logge
 	g := svc.AddGroup("bci." + session + ".control")
 	handlers := map[string]micro.HandlerFunc{
 		VerbSwap: func(r micro.Request) {
-			var req SwapRequest
-			if err := json.Unmarshal(r.Data(), &req); err != nil || req.Model == "" {
-				_ = r.Error(codeBadRequest, fmt.Sprintf("swap wants {\"model\":\"<sha256>\"}, got %.100q", r.Data()), nil)
+			req, err := ParseSwapRequest(r.Data())
+			if err != nil {
+				_ = r.Error(codeBadRequest, err.Error(), nil)
 				return
 			}
 			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
