@@ -37,11 +37,11 @@ type Param int
 
 // Neuron-level parameters, in storage order.
 const (
-	Tau   Param = iota // leak rate
-	Gain               // input gain C
-	Gamma              // self-inhibition (autapse) strength
-	Ureset             // reset potential ure
-	Uth                // firing threshold
+	Tau    Param = iota // leak rate
+	Gain                // input gain C
+	Gamma               // self-inhibition (autapse) strength
+	Ureset              // reset potential ure
+	Uth                 // firing threshold
 	NumParams
 )
 
