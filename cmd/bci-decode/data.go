@@ -36,6 +36,16 @@ func binnedFormats() string {
 	return strings.Join(known, ", ")
 }
 
+func init() {
+	binnedOpeners[".csv"] = func(path string, rebin int) (acquire.BinnedSource, io.Closer, error) {
+		t, err := acquire.OpenTable(path, acquire.TableOptions{Rebin: rebin})
+		if err != nil {
+			return nil, nil, err
+		}
+		return t, t, nil
+	}
+}
+
 // openBinned opens a recorded binned source.
 func openBinned(path string, rebin int) (acquire.BinnedSource, io.Closer, error) {
 	ext := strings.ToLower(filepath.Ext(path))
