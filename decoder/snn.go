@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"math"
 	"time"
 
 	"github.com/bci-decode/bci-decode/dataset"
@@ -20,8 +21,10 @@ type SNNOptions struct {
 	Hidden []int
 	// NoRecurrence drops the recurrent synapses (on by default).
 	NoRecurrence bool
-	// ReadoutBeta is the readout leak; 0 takes the default 0.5 and a
-	// negative value gives a memoryless readout.
+	// ReadoutBeta is the readout leak; 0 takes the default, a readout
+	// time constant of 50 ms (exp(-bin width / 50 ms): 0.67 for 20 ms
+	// bins, 0.14 for 100 ms bins; 0.5 when the bin width is unknown), and
+	// a negative value gives a memoryless readout.
 	ReadoutBeta float64
 	// ValFrac is the share of the training set, taken by time from its
 	// end, used as the validation split of bi-level training and early
@@ -92,6 +95,8 @@ func FitSNN(ctx context.Context, train *dataset.Set, opts SNNOptions) (*SNN, *sn
 		opts.ValFrac = 0.1
 	}
 	switch {
+	case opts.ReadoutBeta == 0 && train.BinWidth > 0:
+		opts.ReadoutBeta = math.Exp(-float64(train.BinWidth) / 50e6)
 	case opts.ReadoutBeta == 0:
 		opts.ReadoutBeta = 0.5
 	case opts.ReadoutBeta < 0:

@@ -190,14 +190,10 @@ func (r *Runtime) Step(in, out []float32) {
 		row := l0.wT[j*n : (j+1)*n : (j+1)*n]
 		if x == 1 {
 			r.act.AC += uint64(n)
-			for i, w := range row {
-				cur[i] += w
-			}
+			addRow(cur, row)
 		} else {
 			r.act.MAC += uint64(n)
-			for i, w := range row {
-				cur[i] += x * w
-			}
+			axpyRow(x, cur, row)
 		}
 	}
 	for k := range r.layers {
@@ -207,10 +203,7 @@ func (r *Runtime) Step(in, out []float32) {
 			copy(l.cur, l.b)
 			cur := l.cur[:l.n]
 			for _, j := range below.spikes {
-				row := l.wT[int(j)*l.n : (int(j)+1)*l.n : (int(j)+1)*l.n]
-				for i, w := range row {
-					cur[i] += w
-				}
+				addRow(cur, l.wT[int(j)*l.n:(int(j)+1)*l.n:(int(j)+1)*l.n])
 			}
 			r.act.AC += uint64(len(below.spikes) * l.n)
 		}
@@ -244,10 +237,7 @@ func (l *rtLayer) update() uint64 {
 	var ops uint64
 	if l.rT != nil {
 		for _, j := range l.spikes {
-			row := l.rT[int(j)*n : (int(j)+1)*n : (int(j)+1)*n]
-			for i, w := range row {
-				cur[i] += w
-			}
+			addRow(cur, l.rT[int(j)*n:(int(j)+1)*n:(int(j)+1)*n])
 		}
 		ops = uint64(len(l.spikes) * n)
 	}
@@ -282,4 +272,29 @@ func (l *rtLayer) update() uint64 {
 		}
 	}
 	return ops
+}
+
+// addRow adds row to dst (an accumulate per synapse).
+func addRow(dst, row []float32) {
+	dst = dst[:len(row)]
+	i := 0
+	for ; i+4 <= len(row); i += 4 {
+		d := dst[i : i+4 : i+4]
+		w := row[i : i+4 : i+4]
+		d[0] += w[0]
+		d[1] += w[1]
+		d[2] += w[2]
+		d[3] += w[3]
+	}
+	for ; i < len(row); i++ {
+		dst[i] += row[i]
+	}
+}
+
+// axpyRow adds x*row to dst (a multiply-accumulate per synapse).
+func axpyRow(x float32, dst, row []float32) {
+	dst = dst[:len(row)]
+	for i, w := range row {
+		dst[i] += x * w
+	}
 }

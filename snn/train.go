@@ -40,7 +40,9 @@ type TrainOptions struct {
 	// (default 10).
 	SeqLen, Burn int
 	// Batch and ValBatch are the sequences per weight step and per
-	// neuron-parameter step (defaults 16 and 8).
+	// neuron-parameter step. Batch defaults to the number of training
+	// sequences over 32 (so an epoch has about 32 iterations), within
+	// [4, 16]; ValBatch to half of Batch, at least 4.
 	Batch, ValBatch int
 	// LRW and LRA are the learning rates of weights and of neuron
 	// parameters (defaults 1e-2 for Adam, 0.1 for SGD, and 1e-3; the reference code's 1e-4 moves
@@ -80,8 +82,6 @@ func (o TrainOptions) withDefaults() TrainOptions {
 	def(&o.Epochs, 30)
 	def(&o.SeqLen, 50)
 	def(&o.Burn, 10)
-	def(&o.Batch, 16)
-	def(&o.ValBatch, 8)
 	def(&o.IntervalEvery, 20)
 	def(&o.Patience, 6)
 	def(&o.Workers, 2)
@@ -151,6 +151,14 @@ func Train(ctx context.Context, m *Model, train, val *Data, opts TrainOptions) (
 	default:
 		return nil, fmt.Errorf("snn: unknown schedule %q", opts.Schedule)
 	}
+	trChunks := train.chunks(opts.SeqLen, opts.Burn)
+	vaChunks := val.chunks(opts.SeqLen, opts.Burn)
+	if opts.Batch == 0 {
+		opts.Batch = min(max(len(trChunks)/32, 4), 16)
+	}
+	if opts.ValBatch == 0 {
+		opts.ValBatch = max(opts.Batch/2, 4)
+	}
 	if opts.Epochs < 0 || opts.SeqLen < 1 || opts.Burn < 0 || opts.Batch < 1 || opts.ValBatch < 1 || opts.Workers < 1 || opts.Workers > 64 {
 		return nil, fmt.Errorf("snn: invalid training options %+v", opts)
 	}
@@ -160,8 +168,6 @@ func Train(ctx context.Context, m *Model, train, val *Data, opts TrainOptions) (
 	}
 	optA, _ := newOptim(Adam, len(m.A))
 	lrW := opts.LRW
-	trChunks := train.chunks(opts.SeqLen, opts.Burn)
-	vaChunks := val.chunks(opts.SeqLen, opts.Burn)
 	longest := 0
 	for _, c := range append(append([]chunk(nil), trChunks...), vaChunks...) {
 		longest = max(longest, c.n)

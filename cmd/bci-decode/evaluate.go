@@ -68,12 +68,12 @@ func runEval(ctx context.Context, args []string, stdout io.Writer) error {
 	epochs := fs.Int("epochs", 0, "training epochs of the spiking networks (0: default 30)")
 	var hidden intList = intList{128}
 	fs.Var(&hidden, "hidden", "spiking layer sizes, comma-separated")
-	beta := fs.Float64("readout-beta", 0, "readout leak of the spiking networks (0: default 0.5, negative: none)")
+	beta := fs.Float64("readout-beta", 0, "readout leak of the spiking networks (0: default, a 50 ms time constant; negative: none)")
 	schedule := fs.String("schedule", "", "neuron-parameter schedule: bilevel (default), interval or joint")
 	lrw := fs.Float64("lr", 0, "weight learning rate (0: default)")
 	lra := fs.Float64("lr-neuron", 0, "neuron-parameter learning rate (0: default)")
 	seqLen := fs.Int("seq-len", 0, "training sequence length in bins (0: default 50)")
-	batch := fs.Int("batch", 0, "sequences per weight step (0: default 16)")
+	batch := fs.Int("batch", 0, "sequences per weight step (0: default, about 32 steps per epoch)")
 	detached := fs.Bool("detached", false, "detached-membrane gradients instead of full BPTT")
 	decList := targetList(evalDefaultDecoders)
 	fs.Var(&decList, "decoders", "comma-separated decoders to compare")
@@ -126,7 +126,7 @@ func runEval(ctx context.Context, args []string, stdout io.Writer) error {
 		if *testEvery < 2 {
 			return fmt.Errorf("%w: --test-every must be at least 2", errUsage)
 		}
-		set, err := loadEvalSet(*data, *rebin, targets)
+		set, err := loadSet(*data, *rebin, targets)
 		if err != nil {
 			return err
 		}
