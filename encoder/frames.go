@@ -1,0 +1,51 @@
+package encoder
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/bci-decode/bci-decode/acquire"
+	"github.com/bci-decode/bci-decode/filters"
+)
+
+// FrameReader turns a continuous source into bins: it reads frames,
+// conditions them with a filter chain and encodes them. It implements the
+// pipeline's bin source. A partial bin at the end of the source is dropped.
+type FrameReader struct {
+	src   acquire.Source
+	chain filters.Stage
+	enc   *Encoder
+	frame acquire.Frame
+}
+
+// NewFrameReader reads src through chain (nil for none) into enc.
+func NewFrameReader(src acquire.Source, chain filters.Stage, enc *Encoder) (*FrameReader, error) {
+	if info := src.Info(); info.Channels != enc.channels || info.Rate != enc.rate {
+		return nil, fmt.Errorf("encoder: source has %d channels at %v Hz, the encoder %d at %v Hz", info.Channels, info.Rate, enc.channels, enc.rate)
+	}
+	return &FrameReader{src: src, chain: chain, enc: enc}, nil
+}
+
+// Encoder returns the reader's encoder.
+func (r *FrameReader) Encoder() *Encoder { return r.enc }
+
+// ReadBin implements the pipeline's bin source.
+func (r *FrameReader) ReadBin(ctx context.Context, b *Bin) error {
+	for !r.enc.Next(b) {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		if err := r.src.ReadFrame(&r.frame); err != nil {
+			return err
+		}
+		if r.chain != nil {
+			if err := r.chain.Process(&r.frame); err != nil {
+				return err
+			}
+		}
+		if err := r.enc.Process(&r.frame); err != nil {
+			return err
+		}
+	}
+	return nil
+}
