@@ -86,6 +86,7 @@ func trainSNN(ctx context.Context, kind string, train *dataset.Set, o snnTrainOp
 // intList is a comma-separated list of positive integers flag.
 type intList []int
 
+// String implements flag.Value.
 func (l *intList) String() string {
 	s := make([]string, len(*l))
 	for i, v := range *l {
@@ -94,6 +95,7 @@ func (l *intList) String() string {
 	return strings.Join(s, ",")
 }
 
+// Set implements flag.Value.
 func (l *intList) Set(v string) error {
 	*l = nil
 	for _, p := range strings.Split(v, ",") {
