@@ -241,35 +241,47 @@ func (l *rtLayer) update() uint64 {
 		}
 		ops = uint64(len(l.spikes) * n)
 	}
-	l.prevSpikes, l.spikes = l.spikes, l.prevSpikes[:0]
 	u, o, a := l.u[:n], l.o[:n], l.a[:n]
 	omt, tu, c, gamma, ure, uth := l.omt[:n], l.tu[:n], l.c[:n], l.gamma[:n], l.ure[:n], l.uth[:n]
+	// Neurons that spiked last step: reset, self-inhibition and the
+	// adaptation trace are applied here, so the dense loop below needs no
+	// branch on the previous spike.
+	for _, j := range l.spikes {
+		if l.soft {
+			u[j] -= uth[j]
+		} else {
+			u[j] = ure[j]
+		}
+		cur[j] -= gamma[j]
+		o[j] = 0
+	}
+	if l.adaptive {
+		for i := range a {
+			a[i] *= l.rho
+		}
+		for _, j := range l.spikes {
+			a[j] += 1 - l.rho
+		}
+	}
+	l.prevSpikes, l.spikes = l.spikes, l.prevSpikes[:0]
+	buf := l.spikes[:n]
+	k := 0
 	for i := range n {
-		op := o[i]
-		ut := u[i]
-		if op != 0 {
-			if l.soft {
-				ut -= uth[i]
-			} else {
-				ut = ure[i]
-			}
-		}
-		pre := omt[i]*ut + tu[i] + c[i]*(cur[i]-gamma[i]*op)
-		if pre < 0 {
-			pre *= leak
-		}
+		pre := omt[i]*u[i] + tu[i] + c[i]*cur[i]
+		pre = max(pre, leak*pre)
 		u[i] = pre
 		th := uth[i]
 		if l.adaptive {
-			a[i] = l.rho*a[i] + (1-l.rho)*op
 			th += l.betaA * a[i]
 		}
+		buf[k] = int32(i)
 		if pre >= th {
-			o[i] = 1
-			l.spikes = append(l.spikes, int32(i))
-		} else {
-			o[i] = 0
+			k++
 		}
+	}
+	l.spikes = buf[:k]
+	for _, j := range l.spikes {
+		o[j] = 1
 	}
 	return ops
 }

@@ -174,6 +174,7 @@ func BenchmarkStep(b *testing.B) {
 		rt.Step(ins[i&1023], out)
 		i++
 	}
+	b.ReportMetric(rt.Activity().SpikesPerStep(), "spikes/step")
 }
 
 // BenchmarkStepDense measures the same network stepped with dense
