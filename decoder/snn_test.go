@@ -20,7 +20,7 @@ func fitSmallSNN(t *testing.T, kind snn.Kind) *decoder.SNN {
 	t.Helper()
 	train := simSet(t, 1, 1500)
 	d, rep, err := decoder.FitSNN(context.Background(), train, decoder.SNNOptions{
-		Kind: kind, Hidden: []int{24}, Seed: 1, Train: snn.TrainOptions{Epochs: 6, Batch: 4, ValBatch: 4, Seed: 2},
+		Kind: kind, Hidden: []int{24}, Seed: 1, Train: snn.TrainOptions{Epochs: 10, Batch: 4, ValBatch: 4, LRW: 1e-2, Warmup: 5, Seed: 2},
 	})
 	require.NoError(t, err)
 	require.NotEmpty(t, rep.Epochs)
