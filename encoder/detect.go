@@ -57,6 +57,12 @@ func (o Options) withDefaults() Options {
 	return o
 }
 
+// Bits of float32 values for the branch-free median tracking.
+const (
+	signBit = 1 << 31
+	one     = 0x3f800000 // 1.0
+)
+
 // calibStride keeps every calibStride-th sample for the calibration median:
 // 3000 samples a second per channel at 30 kHz estimate it well at a tenth
 // of the memory.
@@ -243,18 +249,17 @@ func (e *Encoder) detect(row []float32) {
 		// Frugal streaming estimate of the median of |x|: a step up or
 		// down proportional to the estimate follows slow noise changes
 		// and ignores spikes, which are rare.
+		// The step's sign comes from the sign bit of |x| - m, without a
+		// branch: half of these comparisons go each way, and mispredicted
+		// branches would cost more than the rest of the loop.
 		k := -float32(e.opts.K) / 0.6745
+		med := e.sigmaMed[:len(row)]
 		for c, v := range row {
-			m := e.sigmaMed[c]
-			if v < 0 {
-				v = -v
-			}
-			if v > m {
-				m += e.eta * m
-			} else {
-				m -= e.eta * m
-			}
-			e.sigmaMed[c] = m
+			m := med[c]
+			a := math.Float32frombits(math.Float32bits(v) &^ signBit)
+			sign := math.Float32frombits(math.Float32bits(a-m)&signBit | one)
+			m += e.eta * m * sign
+			med[c] = m
 			thr[c] = k * m
 		}
 	}
