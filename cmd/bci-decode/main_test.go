@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"encoding/binary"
 	"encoding/json"
 	"net"
 	"os"
@@ -17,7 +18,9 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/bci-decode/bci-decode/acquire"
 	"github.com/bci-decode/bci-decode/decoder"
+	"github.com/bci-decode/bci-decode/internal/shareddata"
 )
 
 // TestMain lets a test run the command in a child process (see spawn), for
@@ -329,4 +332,57 @@ func TestSwapCommand(t *testing.T) {
 	var res streamResult
 	lastJSON(t, runOut.String(), &res)
 	assert.Equal(t, uint64(150), res.Bins)
+}
+
+// TestRunContinuousFiles decodes continuous recordings through the signal
+// chain: a real EDF+ file and a raw int16 file.
+func TestRunContinuousFiles(t *testing.T) {
+	dir := t.TempDir()
+	rec := filepath.Join(dir, "r.bcr")
+	code, _, stderr := cli(t, "simulate", "--out", rec, "--duration", "60s", "--channels", "64", "--bin", "25ms")
+	require.Equal(t, 0, code, stderr)
+	model := filepath.Join(dir, "m.bcim")
+	code, _, stderr = cli(t, "train", "--data", rec, "--out", model)
+	require.Equal(t, 0, code, stderr)
+
+	edf := shareddata.Path(t, "data", "eegmmidb_s001", "S001R03.edf")
+	code, out, stderr := cli(t, "run", "--model", model, "--source", "file:"+edf, "--band-low", "1", "--band-high", "40",
+		"--bin-width", "25ms", "--nats-listen", "127.0.0.1:0", "--data-dir", t.TempDir(), "--json")
+	require.Equal(t, 0, code, stderr)
+	var res streamResult
+	lastJSON(t, out, &res)
+	assert.Equal(t, uint64(125*160/4), res.Bins, "125 s at 160 Hz in bins of 4 samples")
+	assert.Equal(t, res.Bins, res.Intents)
+
+	raw := filepath.Join(dir, "x.dat")
+	sim, err := acquire.NewBroadband(acquire.BroadbandConfig{Seed: 1, Channels: 64, Duration: 3 * time.Second})
+	require.NoError(t, err)
+	var buf bytes.Buffer
+	var f acquire.Frame
+	for sim.ReadFrame(&f) == nil {
+		for _, v := range f.Data {
+			_ = binary.Write(&buf, binary.LittleEndian, int16(v/0.195))
+		}
+	}
+	require.NoError(t, os.WriteFile(raw, buf.Bytes(), 0o644))
+	code, out, stderr = cli(t, "run", "--model", model, "--source", "file:"+raw, "--raw-channels", "64", "--raw-rate", "30000",
+		"--bin-width", "25ms", "--nats-listen", "127.0.0.1:0", "--data-dir", t.TempDir(), "--json")
+	require.Equal(t, 0, code, stderr)
+	lastJSON(t, out, &res)
+	assert.Equal(t, uint64(120), res.Bins)
+
+	code, _, stderr = cli(t, "run", "--model", model, "--source", "file:"+raw, "--nats-listen", "127.0.0.1:0", "--data-dir", t.TempDir())
+	assert.Equal(t, 1, code)
+	assert.Contains(t, stderr, "need a channel count and a sampling rate")
+}
+
+func TestBenchSignal(t *testing.T) {
+	code, out, stderr := cli(t, "bench", "--stage", "signal", "--channels", "16", "--duration", "1s", "--json")
+	require.Equal(t, 0, code, stderr)
+	var res signalBenchResult
+	lastJSON(t, out, &res)
+	assert.Greater(t, res.RealtimeFactor, 1.0)
+	assert.Zero(t, res.AllocsPerFrame)
+	code, _, _ = cli(t, "bench", "--stage", "nope")
+	assert.Equal(t, 2, code)
 }

@@ -203,7 +203,7 @@ func openFileReplay(source, modelFile string) (replayJob, error) {
 	if err != nil {
 		return replayJob{}, err
 	}
-	src, err := openSource(context.Background(), spec, simFlags{}, 0, false, 1)
+	src, err := openSource(context.Background(), spec, simFlags{}, 0, false, fileFlags{rebin: 1, sig: defaultSignalFlags()})
 	if err != nil {
 		return replayJob{}, err
 	}

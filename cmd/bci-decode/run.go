@@ -2,8 +2,10 @@ package main
 
 import (
 	"context"
+	"flag"
 	"fmt"
 	"io"
+	"path/filepath"
 	"strings"
 	"time"
 
@@ -14,6 +16,8 @@ import (
 	"github.com/bci-decode/bci-decode/decoder"
 	"github.com/bci-decode/bci-decode/encoder"
 	"github.com/bci-decode/bci-decode/pipeline"
+	"github.com/bci-decode/bci-decode/replay"
+	"github.com/bci-decode/bci-decode/signal"
 )
 
 func init() {
@@ -45,9 +49,52 @@ type openedSource struct {
 	close    func() error
 }
 
+// fileFlags describe recorded files beyond what their headers say.
+type fileFlags struct {
+	format      string
+	rebin       int
+	rawChannels int
+	rawRate     float64
+	rawGain     float64
+	sig         signalFlags
+}
+
+func (f *fileFlags) register(fs *flag.FlagSet) {
+	fs.StringVar(&f.format, "format", "", "format of file sources: bcr, csv (binned tables), raw (int16 .dat/.bin), edf or bdf (default: from the extension)")
+	fs.IntVar(&f.rebin, "rebin", 1, "merge this many source bins into one (tables)")
+	fs.IntVar(&f.rawChannels, "raw-channels", 0, "channels of a raw int16 file (default: from a SpikeGLX .meta sidecar)")
+	fs.Float64Var(&f.rawRate, "raw-rate", 0, "sampling rate of a raw int16 file in Hz (default: from a SpikeGLX .meta sidecar)")
+	fs.Float64Var(&f.rawGain, "raw-gain", 0, "µV per bit of a raw int16 file (default: from the sidecar, else 0.195)")
+	f.sig.register(fs)
+}
+
+// formatOf returns the file format from --format or the extension.
+func (f *fileFlags) formatOf(path string) string {
+	if f.format != "" {
+		return strings.ToLower(f.format)
+	}
+	switch ext := strings.ToLower(filepath.Ext(path)); ext {
+	case ".dat", ".bin":
+		return "raw"
+	case ".edf":
+		return "edf"
+	case ".bdf":
+		return "bdf"
+	default:
+		return strings.TrimPrefix(ext, ".")
+	}
+}
+
 // openSource opens the --source stream. Simulated and paced streams run in
-// real time; others as fast as possible.
-func openSource(ctx context.Context, spec sourceSpec, sf simFlags, dur time.Duration, realtime bool, rebin int) (openedSource, error) {
+// real time; others as fast as possible. Continuous recordings go through
+// the signal chain (filters, threshold crossings, bins).
+func openSource(ctx context.Context, spec sourceSpec, sf simFlags, dur time.Duration, realtime bool, ff fileFlags) (openedSource, error) {
+	if !spec.sim {
+		switch ff.formatOf(spec.path) {
+		case "raw", "edf", "bdf":
+			return openContinuous(ctx, spec.path, realtime, ff)
+		}
+	}
 	var src acquire.BinnedSource
 	closer := func() error { return nil }
 	if spec.sim {
@@ -57,7 +104,11 @@ func openSource(ctx context.Context, spec sourceSpec, sf simFlags, dur time.Dura
 		}
 		src = sim
 	} else {
-		s, c, err := openBinned(spec.path, rebin)
+		open, ok := binnedOpeners["."+ff.formatOf(spec.path)]
+		if !ok {
+			return openedSource{}, fmt.Errorf("%w: %s: unknown format %q (bcr, csv, raw, edf, bdf)", errUsage, spec.path, ff.formatOf(spec.path))
+		}
+		s, c, err := open(spec.path, ff.rebin)
 		if err != nil {
 			return openedSource{}, err
 		}
@@ -70,6 +121,37 @@ func openSource(ctx context.Context, spec sourceSpec, sf simFlags, dur time.Dura
 	return openedSource{reader: encoder.NewBinnedReader(src), channels: info.Channels, binWidth: info.BinWidth, targets: info.TargetNames, close: closer}, nil
 }
 
+// openContinuous opens a raw or EDF/BDF recording through the signal chain.
+func openContinuous(ctx context.Context, path string, realtime bool, ff fileFlags) (openedSource, error) {
+	opts, err := ff.sig.options()
+	if err != nil {
+		return openedSource{}, err
+	}
+	var src interface {
+		acquire.Source
+		Close() error
+	}
+	switch ff.formatOf(path) {
+	case "raw":
+		src, err = acquire.OpenRaw(path, acquire.RawOptions{Channels: ff.rawChannels, Rate: ff.rawRate, GainUV: ff.rawGain})
+	default:
+		src, err = acquire.OpenEDF(path, acquire.EDFOptions{})
+	}
+	if err != nil {
+		return openedSource{}, err
+	}
+	r, err := signal.Reader(src, opts)
+	if err != nil {
+		src.Close()
+		return openedSource{}, err
+	}
+	var reader pipeline.BinReader = r
+	if realtime {
+		reader = replay.Paced(r)
+	}
+	return openedSource{reader: reader, channels: r.Encoder().Features(), binWidth: r.Encoder().BinWidth(), close: src.Close}, nil
+}
+
 func runRun(ctx context.Context, args []string, stdout io.Writer) error {
 	fs := newFlags("run", "run --model MODEL.bcim [--source sim|file:PATH] [flags]")
 	var bf busFlags
@@ -79,10 +161,11 @@ func runRun(ctx context.Context, args []string, stdout io.Writer) error {
 	var lf liveFlags
 	lf.register(fs)
 	modelPath := fs.String("model", "", "model file written by train (required)")
-	source := fs.String("source", "sim", "input: sim (simulated array, real time) or file:PATH (recorded: "+binnedFormats()+")")
+	source := fs.String("source", "sim", "input: sim (simulated array, real time) or file:PATH (binned "+binnedFormats()+"; continuous .dat/.bin, .edf, .bdf through the signal chain)")
 	dur := fs.Duration("duration", 30*time.Second, "length of a simulated stream (0: until interrupted)")
 	pace := fs.String("pace", "", "realtime or fast (default: realtime for sim, fast for files)")
-	rebin := fs.Int("rebin", 1, "merge this many source bins into one (tables)")
+	var ff fileFlags
+	ff.register(fs)
 	limit := fs.Float64("limit", 0, "clamp every published value to ±limit (0: no clamp)")
 	integrate := fs.Bool("integrate", false, "publish integrated velocity as position intents")
 	jsonOut := fs.Bool("json", false, "print the summary as one JSON object on the last line")
@@ -113,7 +196,7 @@ func runRun(ctx context.Context, args []string, stdout io.Writer) error {
 	if err != nil {
 		return err
 	}
-	src, err := openSource(ctx, spec, sf, *dur, realtime, *rebin)
+	src, err := openSource(ctx, spec, sf, *dur, realtime, ff)
 	if err != nil {
 		return err
 	}
