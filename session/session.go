@@ -59,8 +59,8 @@ type Options struct {
 
 // Result summarises a finished session.
 type Result struct {
-	Stats   pipeline.Stats
-	Publish bus.Summary
+	Stats    pipeline.Stats
+	Publish  bus.Summary
 	Record   *bus.RecordingStats
 	Watchdog WatchdogStats
 	Elapsed  time.Duration
