@@ -80,9 +80,12 @@ func (f *IIR) Process(fr *acquire.Frame) error {
 	for s := 0; s+C <= len(fr.Data); s += C {
 		row := fr.Data[s : s+C : s+C]
 		if f.sym {
-			f.symIn(row, x)
-			for k := 2; k < K; k += 2 {
-				f.symPair(x, k)
+			for c, v := range row {
+				x[c] = float64(v)
+			}
+			for k := 0; k < K; k += 2 {
+				done := f.symPairVector(x, k)
+				f.symPair(x[done:], k, done)
 			}
 			for c, v := range x {
 				row[c] = float32(f.gain * v)
@@ -106,33 +109,14 @@ func (f *IIR) Process(fr *acquire.Frame) error {
 	return nil
 }
 
-// symIn runs the first two symmetric sections, reading float32 samples.
-func (f *IIR) symIn(in []float32, x []float64) {
-	a, b := &f.norm[0], &f.norm[1]
-	a1, a4, a5 := a[1], a[4], a[5]
-	b1, b4, b5 := b[1], b[4], b[5]
-	x = x[:len(in)]
-	za1, za2 := f.z1[0][:len(in)], f.z2[0][:len(in)]
-	zb1, zb2 := f.z1[1][:len(in)], f.z2[1][:len(in)]
-	for c, u := range in {
-		v := float64(u)
-		y := v + za1[c]
-		za1[c] = a1*v - a4*y + za2[c]
-		za2[c] = v - a5*y
-		w := y + zb1[c]
-		zb1[c] = b1*y - b4*w + zb2[c]
-		zb2[c] = y - b5*w
-		x[c] = w
-	}
-}
-
-// symPair runs symmetric sections k and k+1 over one sample frame.
-func (f *IIR) symPair(x []float64, k int) {
+// symPair runs symmetric sections k and k+1 over the channels from "from"
+// on (x holds them) for one sample frame.
+func (f *IIR) symPair(x []float64, k, from int) {
 	a, b := &f.norm[k], &f.norm[k+1]
 	a1, a4, a5 := a[1], a[4], a[5]
 	b1, b4, b5 := b[1], b[4], b[5]
-	za1, za2 := f.z1[k][:len(x)], f.z2[k][:len(x)]
-	zb1, zb2 := f.z1[k+1][:len(x)], f.z2[k+1][:len(x)]
+	za1, za2 := f.z1[k][from:from+len(x)], f.z2[k][from:from+len(x)]
+	zb1, zb2 := f.z1[k+1][from:from+len(x)], f.z2[k+1][from:from+len(x)]
 	for c, v := range x {
 		y := v + za1[c]
 		za1[c] = a1*v - a4*y + za2[c]
