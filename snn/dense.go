@@ -61,15 +61,9 @@ func (d *Dense) Step(in, out []float32) {
 		l := &d.rt.layers[k]
 		for i := range l.n {
 			row := d.w[k][i*l.in : (i+1)*l.in]
-			s := l.b[i]
-			for j, w := range row {
-				s += w * input[j]
-			}
+			s := l.b[i] + dot32(row, input)
 			if d.r[k] != nil {
-				rr := d.r[k][i*l.n : (i+1)*l.n]
-				for j, w := range rr {
-					s += w * l.o[j]
-				}
+				s += dot32(d.r[k][i*l.n:(i+1)*l.n], l.o)
 			}
 			l.cur[i] = s
 		}
@@ -84,11 +78,26 @@ func (d *Dense) Step(in, out []float32) {
 	last := rt.layers[len(rt.layers)-1]
 	for o := range rt.y {
 		row := d.wout[o*last.n : (o+1)*last.n]
-		s := rt.beta*rt.y[o] + rt.bout[o]
-		for j, w := range row {
-			s += w * last.o[j]
-		}
+		s := rt.beta*rt.y[o] + rt.bout[o] + dot32(row, last.o)
 		rt.y[o] = s
 		out[o] = s*rt.outSd[o] + rt.outMu[o]
 	}
+}
+
+// dot32 is a float32 inner product with four accumulators.
+func dot32(a, b []float32) float32 {
+	b = b[:len(a)]
+	var s0, s1, s2, s3 float32
+	i := 0
+	for ; i+4 <= len(a); i += 4 {
+		x, y := a[i:i+4:i+4], b[i:i+4:i+4]
+		s0 += x[0] * y[0]
+		s1 += x[1] * y[1]
+		s2 += x[2] * y[2]
+		s3 += x[3] * y[3]
+	}
+	for ; i < len(a); i++ {
+		s0 += a[i] * b[i]
+	}
+	return s0 + s1 + s2 + s3
 }
