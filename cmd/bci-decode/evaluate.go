@@ -17,6 +17,7 @@ import (
 	"github.com/bci-decode/bci-decode/dataset"
 	"github.com/bci-decode/bci-decode/decoder"
 	"github.com/bci-decode/bci-decode/eval"
+	"github.com/bci-decode/bci-decode/snn"
 )
 
 func init() {
@@ -43,6 +44,9 @@ type evalEntry struct {
 	StepP99US     float64 `json:"step_p99_us"`
 	TrainSeconds  float64 `json:"train_s"`
 	Epochs        int     `json:"epochs,omitempty"`
+	// NeuronParams summarises the learned neuron-level parameters of the
+	// first spiking layer (effective values).
+	NeuronParams map[string]paramSummary `json:"neuron_params,omitempty"`
 	ValR2         float64 `json:"val_r2,omitempty"`
 }
 
@@ -213,11 +217,37 @@ func evalOne(ctx context.Context, name string, train, test *dataset.Set, so snnT
 		s := a.SpikesPerStep()
 		e.SpikesPerStep = &s
 		e.EnergyNJ, e.DenseEnergyNJ = a.EnergyPerStepNJ(), a.DenseEnergyPerStepNJ()
+		e.NeuronParams = map[string]paramSummary{}
+		for p := range snn.NumParams {
+			e.NeuronParams[snn.ParamNames[p]] = summarise(snnDec.Model().NeuronParams(0, p))
+		}
 	} else {
 		e.EnergyNJ = float64(linearMACs(name, dec)) * 4.6 / 1000
 	}
 	log.Info().Str("decoder", name).Float64("r2", e.R2).Float64("train_s", e.TrainSeconds).Msg("evaluated")
 	return e, pred, nil
+}
+
+// paramSummary describes the spread of one neuron parameter over a layer.
+type paramSummary struct {
+	Mean float64 `json:"mean"`
+	SD   float64 `json:"sd"`
+	Min  float64 `json:"min"`
+	Max  float64 `json:"max"`
+}
+
+func summarise(v []float64) paramSummary {
+	s := paramSummary{Min: math.Inf(1), Max: math.Inf(-1)}
+	for _, x := range v {
+		s.Mean += x
+		s.Min, s.Max = math.Min(s.Min, x), math.Max(s.Max, x)
+	}
+	s.Mean /= float64(len(v))
+	for _, x := range v {
+		s.SD += (x - s.Mean) * (x - s.Mean)
+	}
+	s.SD = math.Sqrt(s.SD / float64(len(v)))
+	return s
 }
 
 func isSNN(name string) bool {
