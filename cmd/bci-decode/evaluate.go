@@ -47,7 +47,7 @@ type evalEntry struct {
 	// NeuronParams summarises the learned neuron-level parameters of the
 	// first spiking layer (effective values).
 	NeuronParams map[string]paramSummary `json:"neuron_params,omitempty"`
-	ValR2         float64 `json:"val_r2,omitempty"`
+	ValR2        float64                 `json:"val_r2,omitempty"`
 }
 
 // evalResult is eval's JSON summary.
