@@ -18,8 +18,8 @@ import (
 // macaque M1 recording with every 5th trial held out, and requires it to
 // beat the ridge-regression reference of the issue (velocity R² 0.635).
 func TestHIFIOnChewieBeatsRidgeReference(t *testing.T) {
-	if testing.Short() {
-		t.Skip("trains on the real recording")
+	if testing.Short() || raceEnabled {
+		t.Skip("trains on the real recording (skipped in -short and -race runs)")
 	}
 	path := shareddata.Path(t, "data", "chewie_m1", "chewie_20131003_bin100ms_all.csv")
 	tab, err := acquire.OpenTable(path, acquire.TableOptions{})
