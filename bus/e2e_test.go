@@ -14,44 +14,19 @@ import (
 
 	"github.com/bci-decode/bci-decode/acquire"
 	"github.com/bci-decode/bci-decode/bus"
-	"github.com/bci-decode/bci-decode/dataset"
 	"github.com/bci-decode/bci-decode/decoder"
 	"github.com/bci-decode/bci-decode/encoder"
+	"github.com/bci-decode/bci-decode/internal/testkit"
 	"github.com/bci-decode/bci-decode/pipeline"
 )
 
-// startServer runs an embedded server on a free loopback port for one test.
-func startServer(t testing.TB) *bus.Server {
-	t.Helper()
-	srv, err := bus.StartServer(bus.ServerOptions{Listen: "127.0.0.1:0", DataDir: t.TempDir()})
-	require.NoError(t, err)
-	t.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-		defer cancel()
-		_ = srv.Shutdown(ctx)
-	})
-	return srv
-}
+// startServer runs an embedded server for one test.
+func startServer(t testing.TB) *bus.Server { return testkit.Server(t, bus.ServerOptions{}) }
 
-func connect(t testing.TB, url string) *nats.Conn {
-	t.Helper()
-	nc, err := bus.Connect(url, bus.ConnectOptions{Name: t.Name()})
-	require.NoError(t, err)
-	t.Cleanup(nc.Close)
-	return nc
-}
+func connect(t testing.TB, url string) *nats.Conn { return testkit.Connect(t, url) }
 
 func fitKalman(t testing.TB) decoder.Decoder {
-	t.Helper()
-	sim, err := acquire.NewSimulator(acquire.SimConfig{Seed: 1, Bins: 5000})
-	require.NoError(t, err)
-	set, err := dataset.Read(sim)
-	require.NoError(t, err)
-	set, err = set.SelectTargets("vel_x", "vel_y")
-	require.NoError(t, err)
-	k, err := decoder.FitKalman(context.Background(), set, decoder.KalmanOptions{})
-	require.NoError(t, err)
-	return k
+	return testkit.Kalman(t, acquire.SimConfig{Seed: 1, Bins: 5000}).Decoder
 }
 
 // TestEndToEnd runs the simulator through the pipeline, publishes on an

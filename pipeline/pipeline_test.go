@@ -11,23 +11,14 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/bci-decode/bci-decode/acquire"
-	"github.com/bci-decode/bci-decode/dataset"
 	"github.com/bci-decode/bci-decode/decoder"
 	"github.com/bci-decode/bci-decode/encoder"
+	"github.com/bci-decode/bci-decode/internal/testkit"
 	"github.com/bci-decode/bci-decode/pipeline"
 )
 
 func fitKalman(t testing.TB, channels int) decoder.Decoder {
-	t.Helper()
-	sim, err := acquire.NewSimulator(acquire.SimConfig{Seed: 1, Channels: channels, Bins: 5000})
-	require.NoError(t, err)
-	set, err := dataset.Read(sim)
-	require.NoError(t, err)
-	set, err = set.SelectTargets("vel_x", "vel_y")
-	require.NoError(t, err)
-	k, err := decoder.FitKalman(context.Background(), set, decoder.KalmanOptions{})
-	require.NoError(t, err)
-	return k
+	return testkit.Kalman(t, acquire.SimConfig{Seed: 1, Channels: channels, Bins: 5000}).Decoder
 }
 
 // collect is a sink that keeps copies of what it is given.
@@ -134,14 +125,8 @@ func (d *discard) Consume(*decoder.Intent, *encoder.Bin) { d.n++ }
 
 func TestPipelineStepDoesNotAllocate(t *testing.T) {
 	ctx := context.Background()
-	wiener := func() decoder.Decoder {
-		sim, _ := acquire.NewSimulator(acquire.SimConfig{Seed: 1, Bins: 3000})
-		set, _ := dataset.Read(sim)
-		set, _ = set.SelectTargets("vel_x", "vel_y")
-		w, err := decoder.FitWiener(ctx, set, decoder.WienerOptions{Ridge: 1})
-		require.NoError(t, err)
-		return w
-	}()
+	wiener, err := decoder.FitWiener(ctx, testkit.VelocitySet(t, acquire.SimConfig{Seed: 1, Bins: 3000}), decoder.WienerOptions{Ridge: 1})
+	require.NoError(t, err)
 	for _, dec := range []decoder.Decoder{fitKalman(t, 96), wiener} {
 		t.Run(dec.Kind(), func(t *testing.T) {
 			sim, err := acquire.NewSimulator(acquire.SimConfig{Seed: 5})

@@ -9,43 +9,21 @@ import (
 
 	"github.com/bci-decode/bci-decode/acquire"
 	"github.com/bci-decode/bci-decode/bus"
-	"github.com/bci-decode/bci-decode/dataset"
 	"github.com/bci-decode/bci-decode/decoder"
 	"github.com/bci-decode/bci-decode/encoder"
+	"github.com/bci-decode/bci-decode/internal/testkit"
 	"github.com/bci-decode/bci-decode/replay"
 	"github.com/bci-decode/bci-decode/session"
 )
 
-// recordSession records bins simulated 20 ms bins decoded by a Kalman
+// recordSession records bins simulated 20 ms bins, decoded by a Kalman
 // filter into an embedded server and returns a JetStream handle to it.
 func recordSession(tb testing.TB, name string, bins int) (jetstream.JetStream, *decoder.Loaded) {
 	tb.Helper()
-	srv, err := bus.StartServer(bus.ServerOptions{Listen: "127.0.0.1:0", DataDir: tb.TempDir()})
-	if err != nil {
-		tb.Fatal(err)
-	}
-	tb.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-		defer cancel()
-		_ = srv.Shutdown(ctx)
-	})
-	nc, err := bus.Connect(srv.ClientURL(), bus.ConnectOptions{})
-	if err != nil {
-		tb.Fatal(err)
-	}
-	tb.Cleanup(nc.Close)
-	calib, _ := acquire.NewSimulator(acquire.SimConfig{Seed: 1, Bins: 3000})
-	set, _ := dataset.Read(calib)
-	set, _ = set.SelectTargets("vel_x", "vel_y")
-	k, err := decoder.FitKalman(context.Background(), set, decoder.KalmanOptions{})
-	if err != nil {
-		tb.Fatal(err)
-	}
-	info := decoder.ModelInfo{Targets: set.TargetNames, BinWidthNS: set.BinWidth}
-	_, hash, _ := decoder.Encode(k, info)
-	model := &decoder.Loaded{Decoder: k, Hash: hash, Info: info}
+	nc := testkit.Connect(tb, testkit.Server(tb, bus.ServerOptions{}).ClientURL())
+	model := testkit.Kalman(tb, acquire.SimConfig{Seed: 1, Bins: 3000})
 	sim, _ := acquire.NewSimulator(acquire.SimConfig{Seed: 2, Bins: bins})
-	_, err = session.Run(context.Background(), session.Options{
+	_, err := session.Run(context.Background(), session.Options{
 		Session: name, Conn: nc, Source: encoder.NewBinnedReader(sim), Channels: 96, BinWidth: 20e6,
 		Targets: acquire.SimTargetNames, Model: model, Lossless: true, Record: true,
 	})

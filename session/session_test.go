@@ -14,25 +14,16 @@ import (
 
 	"github.com/bci-decode/bci-decode/acquire"
 	"github.com/bci-decode/bci-decode/bus"
-	"github.com/bci-decode/bci-decode/dataset"
 	"github.com/bci-decode/bci-decode/decoder"
 	"github.com/bci-decode/bci-decode/encoder"
+	"github.com/bci-decode/bci-decode/internal/testkit"
 	"github.com/bci-decode/bci-decode/replay"
 	"github.com/bci-decode/bci-decode/session"
 )
 
 func startServer(t *testing.T) (*nats.Conn, jetstream.JetStream) {
 	t.Helper()
-	srv, err := bus.StartServer(bus.ServerOptions{Listen: "127.0.0.1:0", DataDir: t.TempDir()})
-	require.NoError(t, err)
-	t.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-		defer cancel()
-		_ = srv.Shutdown(ctx)
-	})
-	nc, err := bus.Connect(srv.ClientURL(), bus.ConnectOptions{Name: t.Name()})
-	require.NoError(t, err)
-	t.Cleanup(nc.Close)
+	nc := testkit.Connect(t, testkit.Server(t, bus.ServerOptions{}).ClientURL())
 	js, err := jetstream.New(nc)
 	require.NoError(t, err)
 	return nc, js
@@ -42,13 +33,9 @@ func startServer(t *testing.T) (*nats.Conn, jetstream.JetStream) {
 // trained on bins of width ns.
 func model(t *testing.T, kind string, seed uint64, width int64) *decoder.Loaded {
 	t.Helper()
-	sim, err := acquire.NewSimulator(acquire.SimConfig{Seed: seed, Bins: 3000})
-	require.NoError(t, err)
-	set, err := dataset.Read(sim)
-	require.NoError(t, err)
-	set, err = set.SelectTargets("vel_x", "vel_y")
-	require.NoError(t, err)
+	set := testkit.VelocitySet(t, acquire.SimConfig{Seed: seed, Bins: 3000})
 	var d decoder.Decoder
+	var err error
 	switch kind {
 	case "kalman":
 		d, err = decoder.FitKalman(context.Background(), set, decoder.KalmanOptions{})
@@ -56,10 +43,7 @@ func model(t *testing.T, kind string, seed uint64, width int64) *decoder.Loaded 
 		d, err = decoder.FitWiener(context.Background(), set, decoder.WienerOptions{Ridge: 1})
 	}
 	require.NoError(t, err)
-	info := decoder.ModelInfo{Targets: set.TargetNames, BinWidthNS: width}
-	_, hash, err := decoder.Encode(d, info)
-	require.NoError(t, err)
-	return &decoder.Loaded{Decoder: d, Hash: hash, Info: info}
+	return testkit.Loaded(t, d, decoder.ModelInfo{Targets: set.TargetNames, BinWidthNS: width})
 }
 
 func simSource(t *testing.T, seed uint64, bins int, paced bool) *encoder.BinnedReader {
@@ -223,18 +207,7 @@ func TestSwapMidStream(t *testing.T) {
 }
 
 func model32(t *testing.T) *decoder.Loaded {
-	sim, err := acquire.NewSimulator(acquire.SimConfig{Seed: 1, Channels: 32, Bins: 1000})
-	require.NoError(t, err)
-	set, err := dataset.Read(sim)
-	require.NoError(t, err)
-	set, err = set.SelectTargets("vel_x", "vel_y")
-	require.NoError(t, err)
-	d, err := decoder.FitKalman(context.Background(), set, decoder.KalmanOptions{})
-	require.NoError(t, err)
-	info := decoder.ModelInfo{Targets: set.TargetNames, BinWidthNS: set.BinWidth}
-	_, hash, err := decoder.Encode(d, info)
-	require.NoError(t, err)
-	return &decoder.Loaded{Decoder: d, Hash: hash, Info: info}
+	return testkit.Kalman(t, acquire.SimConfig{Seed: 1, Channels: 32, Bins: 1000})
 }
 
 func seqOfMsg(p []byte) (uint64, bool) { return encoder.BinMessageSeq(p) }
