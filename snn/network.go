@@ -189,12 +189,17 @@ func newEmpty(cfg Config) (*Model, error) {
 
 // FromParams rebuilds a model from saved parameter vectors.
 func FromParams(cfg Config, w, a []float64) (*Model, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	// Check sizes before allocating, so a hostile architecture cannot ask
+	// for more memory than the parameters it came with.
+	if nw, na := cfg.sizes(); len(w) != nw || len(a) != na {
+		return nil, fmt.Errorf("%w: %d weights and %d neuron parameters, architecture needs %d and %d", ErrConfig, len(w), len(a), nw, na)
+	}
 	m, err := newEmpty(cfg)
 	if err != nil {
 		return nil, err
-	}
-	if len(w) != len(m.W) || len(a) != len(m.A) {
-		return nil, fmt.Errorf("%w: %d weights and %d neuron parameters, architecture needs %d and %d", ErrConfig, len(w), len(a), len(m.W), len(m.A))
 	}
 	for _, v := range [][]float64{w, a} {
 		for i, x := range v {
