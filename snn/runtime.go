@@ -289,7 +289,7 @@ func (l *rtLayer) update() uint64 {
 // addRow adds row to dst (an accumulate per synapse).
 func addRow(dst, row []float32) {
 	dst = dst[:len(row)]
-	i := 0
+	i := addRowVector(dst, row)
 	for ; i+4 <= len(row); i += 4 {
 		d := dst[i : i+4 : i+4]
 		w := row[i : i+4 : i+4]
@@ -306,7 +306,7 @@ func addRow(dst, row []float32) {
 // axpyRow adds x*row to dst (a multiply-accumulate per synapse).
 func axpyRow(x float32, dst, row []float32) {
 	dst = dst[:len(row)]
-	for i, w := range row {
-		dst[i] += x * w
+	for i := axpyRowVector(x, dst, row); i < len(row); i++ {
+		dst[i] += x * row[i]
 	}
 }

@@ -189,3 +189,41 @@ func BenchmarkStepDense(b *testing.B) {
 		i++
 	}
 }
+
+// TestVectorRowsMatchPortable checks the AVX2 row kernels against the
+// portable loops bit for bit, for lengths around the vector width.
+func TestVectorRowsMatchPortable(t *testing.T) {
+	if !useAVX2 {
+		t.Skip("no AVX2 kernel on this machine")
+	}
+	rng := rand.New(rand.NewPCG(5, 5))
+	for _, n := range []int{1, 15, 16, 17, 31, 48, 256, 259} {
+		row := make([]float32, n)
+		base := make([]float32, n)
+		for i := range row {
+			row[i], base[i] = float32(rng.NormFloat64()), float32(rng.NormFloat64())
+		}
+		for _, x := range []float32{1, 2.5} {
+			vec := append([]float32(nil), base...)
+			useAVX2 = true
+			if x == 1 {
+				addRow(vec, row)
+			} else {
+				axpyRow(x, vec, row)
+			}
+			useAVX2 = false
+			ref := append([]float32(nil), base...)
+			if x == 1 {
+				addRow(ref, row)
+			} else {
+				axpyRow(x, ref, row)
+			}
+			useAVX2 = true
+			for i := range ref {
+				if math.Float32bits(ref[i]) != math.Float32bits(vec[i]) {
+					t.Fatalf("n=%d x=%v element %d: vector %v, portable %v", n, x, i, vec[i], ref[i])
+				}
+			}
+		}
+	}
+}
