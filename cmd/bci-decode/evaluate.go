@@ -79,6 +79,8 @@ func runEval(ctx context.Context, args []string, stdout io.Writer) error {
 	seqLen := fs.Int("seq-len", 0, "training sequence length in bins (0: default 50)")
 	batch := fs.Int("batch", 0, "sequences per weight step (0: default, about 32 steps per epoch)")
 	detached := fs.Bool("detached", false, "detached-membrane gradients instead of full BPTT")
+	softReset := fs.Bool("soft-reset", false, "subtract the threshold after a spike (the 2024 code) instead of resetting to ure")
+	sigmoidP := fs.Bool("sigmoid", false, "sigmoid reparameterisation of learned decay and threshold (the 2024 code) instead of clamping")
 	decList := targetList(evalDefaultDecoders)
 	fs.Var(&decList, "decoders", "comma-separated decoders to compare")
 	jsonOut := fs.Bool("json", false, "print the summary as one JSON object on the last line")
@@ -146,7 +148,7 @@ func runEval(ctx context.Context, args []string, stdout io.Writer) error {
 	res.TrainBins, res.TestBins = train.Len(), test.Len()
 	log.Info().Str("source", res.Source).Int("train_bins", train.Len()).Int("test_bins", test.Len()).Msg("eval")
 	so := snnTrainOptions{Seed: *seed, Epochs: *epochs, Hidden: hidden, ReadoutBeta: *beta, Schedule: *schedule, LRW: *lrw, LRA: *lra,
-		Detached: *detached, SeqLen: *seqLen, Batch: *batch}
+		Detached: *detached, SoftReset: *softReset, Sigmoid: *sigmoidP, SeqLen: *seqLen, Batch: *batch}
 	var progress io.Writer
 	if !*jsonOut {
 		progress = os.Stderr

@@ -38,6 +38,8 @@ type snnTrainOptions struct {
 	LRW, LRA    float64
 	Laplacian   float64
 	Detached    bool
+	SoftReset   bool
+	Sigmoid     bool
 	SeqLen      int
 	Batch       int
 }
@@ -49,7 +51,7 @@ type snnTrainOptions struct {
 func trainSNN(ctx context.Context, kind string, train *dataset.Set, o snnTrainOptions, progress io.Writer, onEpoch func(int, map[string]float64)) (*decoder.SNN, *snn.TrainReport, error) {
 	opts := decoder.SNNOptions{
 		Kind: snn.Kind(kind), Hidden: o.Hidden, ReadoutBeta: o.ReadoutBeta, Seed: o.Seed,
-		Net: snn.Config{Detached: o.Detached},
+		Net: snn.Config{Detached: o.Detached, SoftReset: o.SoftReset, Sigmoid: o.Sigmoid},
 		Train: snn.TrainOptions{Epochs: o.Epochs, Seed: o.Seed, Schedule: snn.Schedule(o.Schedule), LRW: o.LRW, LRA: o.LRA,
 			Laplacian: o.Laplacian, SeqLen: o.SeqLen, Batch: o.Batch},
 	}
