@@ -23,12 +23,16 @@ type Models struct {
 	os jetstream.ObjectStore
 }
 
-// OpenModels opens (creating if needed) the model bucket.
+// OpenModels opens the model bucket, creating it with the given replica
+// count if it does not exist (an existing bucket keeps its replicas).
 func OpenModels(ctx context.Context, js jetstream.JetStream, replicas int) (*Models, error) {
 	if replicas < 1 {
 		replicas = 1
 	}
-	os, err := js.CreateOrUpdateObjectStore(ctx, jetstream.ObjectStoreConfig{
+	if os, err := js.ObjectStore(ctx, ModelBucket); err == nil {
+		return &Models{os: os}, nil
+	}
+	os, err := js.CreateObjectStore(ctx, jetstream.ObjectStoreConfig{
 		Bucket:      ModelBucket,
 		Description: "bci-decode model files by SHA-256",
 		Storage:     jetstream.FileStorage,

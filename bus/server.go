@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"net/url"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -25,6 +26,13 @@ type ServerOptions struct {
 	Name string
 	// Auth, when set, is required from every client.
 	Auth Auth
+	// ClusterListen, when set (host:port), makes the server a node of a
+	// NATS cluster named ClusterName (default "bci") that routes to Routes
+	// (nats://host:port of the other nodes' cluster listeners). JetStream
+	// then replicates streams across the nodes; Name must differ per node.
+	ClusterListen string
+	ClusterName   string
+	Routes        []string
 	// ReadyTimeout bounds the wait for the server to accept clients
 	// (default 10 s).
 	ReadyTimeout time.Duration
@@ -105,6 +113,13 @@ func StartServer(opts ServerOptions) (*Server, error) {
 	if err := opts.Auth.serverOptions(so); err != nil {
 		return nil, err
 	}
+	if opts.ClusterListen != "" {
+		if err := clusterOptions(so, opts); err != nil {
+			return nil, err
+		}
+	} else if len(opts.Routes) > 0 {
+		return nil, fmt.Errorf("embedded nats: routes need a cluster listen address")
+	}
 	ns, err := server.NewServer(so)
 	if err != nil {
 		return nil, fmt.Errorf("embedded nats: %w", err)
@@ -144,4 +159,32 @@ func (s *Server) Shutdown(ctx context.Context) error {
 	case <-ctx.Done():
 		return errors.New("embedded nats: shutdown did not finish in time")
 	}
+}
+
+// clusterOptions configures the server as one node of a cluster.
+func clusterOptions(so *server.Options, opts ServerOptions) error {
+	host, portStr, err := net.SplitHostPort(opts.ClusterListen)
+	if err != nil {
+		return fmt.Errorf("embedded nats: cluster listen address %q: %w", opts.ClusterListen, err)
+	}
+	port, err := strconv.Atoi(portStr)
+	if err != nil || port < 1 || port > 65535 {
+		return fmt.Errorf("embedded nats: cluster listen address %q: bad port", opts.ClusterListen)
+	}
+	name := opts.ClusterName
+	if name == "" {
+		name = "bci"
+	}
+	so.Cluster = server.ClusterOpts{Name: name, Host: host, Port: port}
+	for _, r := range opts.Routes {
+		u, err := url.Parse(r)
+		if err != nil || u.Host == "" {
+			return fmt.Errorf("embedded nats: route %q is not a nats://host:port URL", r)
+		}
+		so.Routes = append(so.Routes, u)
+	}
+	// Each node keeps its own store below the data directory, so nodes can
+	// share one directory on one machine.
+	so.StoreDir = filepath.Join(opts.DataDir, so.ServerName)
+	return nil
 }

@@ -23,6 +23,9 @@ type busFlags struct {
 	auth    bus.Auth
 	nkeys   string
 	session string
+	// cluster mode of the embedded server
+	clusterListen, clusterName, routes, serverName string
+	replicas                                       int
 }
 
 // liveFlags are the flags of commands that decode live: recording and
@@ -56,6 +59,11 @@ func (b *busFlags) register(fs *flag.FlagSet, session, listen string) {
 	registerAuth(fs, &b.auth)
 	fs.StringVar(&b.nkeys, "nats-nkey-users", "", "embedded server: comma-separated public user NKeys it accepts")
 	fs.StringVar(&b.session, "session", session, "session name: the <session> token of bci.<session>.* subjects")
+	fs.StringVar(&b.clusterListen, "cluster-listen", "", "embedded server: join a NATS cluster, listening for routes on host:port")
+	fs.StringVar(&b.clusterName, "cluster-name", "bci", "embedded server: cluster name")
+	fs.StringVar(&b.routes, "routes", "", "embedded server: comma-separated nats://host:port cluster addresses of the other nodes")
+	fs.StringVar(&b.serverName, "server-name", "bci-decode", "embedded server: node name (unique per cluster node)")
+	fs.IntVar(&b.replicas, "replicas", 1, "replicas of recording streams and the model bucket (3 on a 3-node cluster)")
 }
 
 // connect returns a client connection and a function that closes it and
@@ -72,7 +80,12 @@ func (b *busFlags) connect() (*nats.Conn, func(), error) {
 		if b.nkeys != "" {
 			srvAuth.NKeyUsers = strings.Split(b.nkeys, ",")
 		}
-		srv, err = bus.StartServer(bus.ServerOptions{Listen: b.listen, DataDir: b.dataDir, Auth: srvAuth})
+		var routes []string
+		if b.routes != "" {
+			routes = strings.Split(b.routes, ",")
+		}
+		srv, err = bus.StartServer(bus.ServerOptions{Listen: b.listen, DataDir: b.dataDir, Auth: srvAuth,
+			Name: b.serverName, ClusterListen: b.clusterListen, ClusterName: b.clusterName, Routes: routes})
 		if err != nil {
 			return nil, nil, err
 		}

@@ -34,6 +34,7 @@ type stream struct {
 	// record keeps the session in JetStream (overwrite replaces an earlier
 	// recording); control serves the control verbs.
 	record, overwrite, control bool
+	replicas                   int
 	watchdog                   session.WatchdogOptions
 }
 
@@ -110,7 +111,7 @@ func (s *stream) run(ctx context.Context) (streamResult, error) {
 	out, err := session.Run(ctx, session.Options{
 		Session: s.session, Conn: s.nc, Source: s.src, Channels: s.channels, BinWidth: s.binWidth, Targets: s.targets,
 		Model: s.model, Output: s.output, Lossless: s.lossless,
-		Record: s.record, Overwrite: s.overwrite, Control: s.control, Watchdog: s.watchdog, Sinks: sinks, Log: log.Logger,
+		Record: s.record, Overwrite: s.overwrite, Replicas: s.replicas, Control: s.control, Watchdog: s.watchdog, Sinks: sinks, Log: log.Logger,
 	})
 	if err != nil {
 		return streamResult{}, err

@@ -82,7 +82,7 @@ func runDemo(ctx context.Context, args []string, stdout io.Writer) error {
 		src:      encoder.NewBinnedReader(acquire.PacedBinned(ctx, liveSim, true)),
 		channels: sf.channels, targets: liveSim.BinnedInfo().TargetNames,
 		model: &decoder.Loaded{Decoder: dec, Hash: hash, Info: info}, nc: nc, session: bf.session, binWidth: int64(sf.bin),
-		record: lf.record, overwrite: lf.overwrite, control: lf.control, watchdog: lf.watchdog(true),
+		record: lf.record, overwrite: lf.overwrite, control: lf.control, replicas: bf.replicas, watchdog: lf.watchdog(true),
 	}).run(ctx)
 	if err != nil {
 		return err

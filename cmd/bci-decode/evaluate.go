@@ -136,9 +136,16 @@ func runEval(ctx context.Context, args []string, stdout io.Writer) error {
 		if err != nil {
 			return err
 		}
-		train, test = set.SplitByTrial(*testEvery)
 		res.Source = *data
-		res.Split = fmt.Sprintf("every %d-th trial held out", *testEvery)
+		if segs := len(set.Segments()); segs < *testEvery {
+			// Too few trials (e.g. a single-trial file): hold out the
+			// same share of the recording by time instead.
+			train, test = set.SplitByTime(1 / float64(*testEvery))
+			res.Split = fmt.Sprintf("%d trial(s), so the last 1/%d of the time range held out", segs, *testEvery)
+		} else {
+			train, test = set.SplitByTrial(*testEvery)
+			res.Split = fmt.Sprintf("every %d-th trial held out", *testEvery)
+		}
 	default:
 		return fmt.Errorf("%w: unknown --source %q (sim or data)", errUsage, *source)
 	}

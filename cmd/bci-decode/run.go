@@ -215,7 +215,7 @@ func runRun(ctx context.Context, args []string, stdout io.Writer) error {
 	res, err := (&stream{
 		src: src.reader, channels: src.channels, targets: src.targets, model: model, nc: nc, session: bf.session,
 		lossless: !realtime, output: decoder.OutputOptions{Limit: float32(*limit), Integrate: *integrate}, binWidth: src.binWidth,
-		record: lf.record, overwrite: lf.overwrite, control: lf.control, watchdog: lf.watchdog(realtime),
+		record: lf.record, overwrite: lf.overwrite, control: lf.control, replicas: bf.replicas, watchdog: lf.watchdog(realtime),
 	}).run(ctx)
 	if err != nil {
 		return err
