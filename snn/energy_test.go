@@ -1,0 +1,75 @@
+package snn
+
+import (
+	"math"
+	"testing"
+)
+
+// TestActivityCountsOperations checks the AC and MAC counts of Step
+// against hand-counted synaptic events on a small network.
+func TestActivityCountsOperations(t *testing.T) {
+	tests := []struct {
+		name      string
+		in        []float32
+		recurrent bool
+	}{
+		{"binary and graded inputs, recurrent", []float32{1, 0, 2}, true},
+		{"binary only, feed-forward", []float32{1, 1, 0}, false},
+		{"silent input", []float32{0, 0, 0}, true},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			m, err := NewModel(Config{Kind: HIFI, Inputs: 3, Hidden: []int{4}, Outputs: 2, Recurrent: tc.recurrent, InitGain: 4}, 2)
+			if err != nil {
+				t.Fatal(err)
+			}
+			rt, err := m.Compile(Identity(3, 2))
+			if err != nil {
+				t.Fatal(err)
+			}
+			var wantAC, wantMAC, wantSpikes uint64
+			prev := 0
+			out := make([]float32, 2)
+			for range 5 {
+				for _, x := range tc.in {
+					switch {
+					case x == 1:
+						wantAC += 4
+					case x != 0:
+						wantMAC += 4
+					}
+				}
+				if tc.recurrent {
+					wantAC += uint64(prev * 4)
+				}
+				rt.Step(tc.in, out)
+				s := len(rt.layers[0].spikes)
+				wantAC += uint64(s * 2)
+				wantSpikes += uint64(s)
+				prev = s
+			}
+			a := rt.Activity()
+			if a.AC != wantAC || a.MAC != wantMAC || a.Spikes != wantSpikes || a.Steps != 5 {
+				t.Fatalf("activity %+v, want AC %d MAC %d spikes %d over 5 steps", a, wantAC, wantMAC, wantSpikes)
+			}
+			if tc.in[0] != 0 && wantSpikes == 0 {
+				t.Fatal("no spikes: the recurrent and readout counts are not exercised")
+			}
+			dense := uint64(3*4 + 4*2)
+			if tc.recurrent {
+				dense += 4 * 4
+			}
+			if a.DenseMAC != dense {
+				t.Fatalf("dense MACs %d, want %d", a.DenseMAC, dense)
+			}
+			wantNJ := (float64(wantAC)*PicojoulePerAC + float64(wantMAC)*PicojoulePerMAC) / 5 / 1000
+			if math.Abs(a.EnergyPerStepNJ()-wantNJ) > 1e-12 {
+				t.Fatalf("energy %v nJ/step, want %v", a.EnergyPerStepNJ(), wantNJ)
+			}
+			rt.ResetActivity()
+			if rt.Activity().Steps != 0 {
+				t.Fatal("ResetActivity kept counts")
+			}
+		})
+	}
+}
