@@ -61,11 +61,12 @@ type snnTrainingMeta struct {
 	Schedule  snn.Schedule `json:"schedule"`
 	Epochs    int          `json:"epochs"`
 	BestEpoch int          `json:"best_epoch"`
-	ValR2     float64      `json:"val_r2"`
-	Seconds   float64      `json:"train_s"`
-	TrainBins int          `json:"train_bins"`
-	ValBins   int          `json:"val_bins"`
-	Seed      uint64       `json:"seed"`
+	ValR2     *float64     `json:"val_r2,omitempty"` // nil when undefined
+
+	Seconds   float64 `json:"train_s"`
+	TrainBins int     `json:"train_bins"`
+	ValBins   int     `json:"val_bins"`
+	Seed      uint64  `json:"seed"`
 }
 
 // SNNKinds are the decoder kinds backed by spiking networks.
@@ -126,8 +127,11 @@ func FitSNN(ctx context.Context, train *dataset.Set, opts SNNOptions) (*SNN, *sn
 	if err != nil {
 		return nil, rep, err
 	}
-	d.meta.Training = &snnTrainingMeta{Schedule: rep.Schedule, Epochs: len(rep.Epochs), BestEpoch: rep.BestEpoch, ValR2: rep.BestValR2,
+	d.meta.Training = &snnTrainingMeta{Schedule: rep.Schedule, Epochs: len(rep.Epochs), BestEpoch: rep.BestEpoch,
 		Seconds: time.Since(start).Seconds(), TrainBins: fit.Len(), ValBins: val.Len(), Seed: opts.Train.Seed}
+	if r2 := rep.BestValR2; !math.IsNaN(r2) && !math.IsInf(r2, 0) {
+		d.meta.Training.ValR2 = &r2
+	}
 	return d, rep, nil
 }
 

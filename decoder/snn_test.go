@@ -105,3 +105,18 @@ func TestSNNStepDoesNotAllocate(t *testing.T) {
 		assert.Contains(t, decoder.Kinds(), k)
 	}
 }
+
+// TestSNNConstantTargetsStillSave trains on a target without variance (R²
+// undefined) and checks the model still saves and loads.
+func TestSNNConstantTargetsStillSave(t *testing.T) {
+	train := simSet(t, 1, 400)
+	for i := range train.Y {
+		train.Y[i][1] = 3
+	}
+	d, _, err := decoder.FitSNN(context.Background(), train, decoder.SNNOptions{Hidden: []int{8}, Train: snn.TrainOptions{Epochs: 1}})
+	require.NoError(t, err)
+	b, _, err := decoder.Encode(d, decoder.ModelInfo{})
+	require.NoError(t, err)
+	_, err = decoder.Decode(b)
+	require.NoError(t, err)
+}

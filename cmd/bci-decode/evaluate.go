@@ -204,7 +204,7 @@ func evalOne(ctx context.Context, name string, train, test *dataset.Set, so snnT
 			return e, nil, err
 		}
 		dec, snnDec = d, d
-		e.Epochs, e.ValR2 = len(rep.Epochs), rep.BestValR2
+		e.Epochs, e.ValR2 = len(rep.Epochs), finite(rep.BestValR2)
 	} else {
 		d, err := fit(ctx, name, train, fitOptions{Seed: so.Seed, Epochs: so.Epochs, Progress: progress})
 		if err != nil {
