@@ -3,6 +3,7 @@ package snn
 import (
 	"fmt"
 	"math"
+	"math/bits"
 )
 
 // Norm holds the input standardisation and target scaling a model was
@@ -60,6 +61,7 @@ type rtLayer struct {
 	u, o, a     []float32
 	cur         []float32
 	spikes      []int32 // indices spiking at the current step
+	mask        []uint8 // spike bits of the vector kernel
 	prevSpikes  []int32
 	rho, betaA  float32
 	adaptive    bool
@@ -126,6 +128,7 @@ func (m *Model) Compile(norm Norm) (*Runtime, error) {
 			rl.ure[i], rl.uth[i] = float32(ure), float32(m.Effective(k, Uth, i))
 		}
 		rl.spikes = make([]int32, 0, l.n)
+		rl.mask = make([]uint8, (l.n+7)/8)
 		rl.prevSpikes = make([]int32, 0, l.n)
 		r.layers = append(r.layers, rl)
 		r.denseOp += uint64(l.in * l.n)
@@ -265,8 +268,18 @@ func (l *rtLayer) update() uint64 {
 	}
 	l.prevSpikes, l.spikes = l.spikes, l.prevSpikes[:0]
 	buf := l.spikes[:n]
-	k := 0
-	for i := range n {
+	k, i0 := 0, 0
+	if !l.adaptive {
+		i0 = neuronVector(u, omt, tu, c, cur, uth, l.mask)
+		for b, bitsSet := range l.mask[:i0/8] {
+			for bitsSet != 0 {
+				buf[k] = int32(b*8 + bits.TrailingZeros8(bitsSet))
+				k++
+				bitsSet &= bitsSet - 1
+			}
+		}
+	}
+	for i := i0; i < n; i++ {
 		pre := omt[i]*u[i] + tu[i] + c[i]*cur[i]
 		pre = max(pre, leak*pre)
 		u[i] = pre

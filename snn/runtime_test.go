@@ -3,6 +3,7 @@ package snn
 import (
 	"math"
 	"math/rand/v2"
+	"slices"
 	"testing"
 )
 
@@ -224,6 +225,60 @@ func TestVectorRowsMatchPortable(t *testing.T) {
 					t.Fatalf("n=%d x=%v element %d: vector %v, portable %v", n, x, i, vec[i], ref[i])
 				}
 			}
+		}
+	}
+}
+
+// TestVectorStepMatchesPortable runs one network twice, with and without
+// the AVX2 kernels, and requires bit-identical outputs and spikes.
+func TestVectorStepMatchesPortable(t *testing.T) {
+	if !useAVX2 {
+		t.Skip("no AVX2 kernel on this machine")
+	}
+	defer func() { useAVX2 = true }()
+	for _, tc := range []struct {
+		kind   Kind
+		hidden []int
+		soft   bool
+	}{{HIFI, []int{256}, false}, {HIFI, []int{37, 13}, true}, {ALIF, []int{40}, false}, {LIF, []int{64}, false}} {
+		m, err := NewModel(Config{Kind: tc.kind, Inputs: 50, Hidden: tc.hidden, Outputs: 3, Recurrent: true, ReadoutBeta: 0.6, SoftReset: tc.soft, InitGain: 3}, 8)
+		if err != nil {
+			t.Fatal(err)
+		}
+		rng := rand.New(rand.NewPCG(2, 3))
+		norm := randomNorm(rng, 50, 3)
+		vec, _ := m.Compile(norm)
+		ref, _ := m.Compile(norm)
+		in := make([]float32, 50)
+		a, b := make([]float32, 3), make([]float32, 3)
+		spikes := 0
+		for step := range 300 {
+			for i := range in {
+				in[i] = float32(rng.IntN(3)) * float32(rng.IntN(2))
+			}
+			useAVX2 = true
+			vec.Step(in, a)
+			useAVX2 = false
+			ref.Step(in, b)
+			for o := range a {
+				if math.Float32bits(a[o]) != math.Float32bits(b[o]) {
+					t.Fatalf("%s step %d output %d: vector %v, portable %v", tc.kind, step, o, a[o], b[o])
+				}
+			}
+			for k := range vec.layers {
+				for i, v := range vec.layers[k].u {
+					if math.Float32bits(v) != math.Float32bits(ref.layers[k].u[i]) {
+						t.Fatalf("%s step %d layer %d membrane %d: vector %v, portable %v", tc.kind, step, k, i, v, ref.layers[k].u[i])
+					}
+				}
+				if !slices.Equal(vec.layers[k].spikes, ref.layers[k].spikes) {
+					t.Fatalf("%s step %d layer %d: spikes %v, portable %v", tc.kind, step, k, vec.layers[k].spikes, ref.layers[k].spikes)
+				}
+				spikes += len(vec.layers[k].spikes)
+			}
+		}
+		if spikes == 0 {
+			t.Fatalf("%s: no spikes", tc.kind)
 		}
 	}
 }
