@@ -31,6 +31,8 @@ func (d *Data) validate(cfg Config) error {
 		return fmt.Errorf("%w: data has %d inputs and %d outputs, network %d and %d", ErrConfig, d.Inputs, d.Outputs, cfg.Inputs, cfg.Outputs)
 	case n == 0 || len(d.Y) != n*d.Outputs:
 		return fmt.Errorf("snn: data has %d input values and %d targets for %d bins", len(d.X), len(d.Y), n)
+	case len(d.Segments) == 0:
+		return fmt.Errorf("snn: data has %d bins but no segments", n)
 	}
 	for _, g := range d.Segments {
 		if g[0] < 0 || g[1] > n || g[0] >= g[1] {

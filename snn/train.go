@@ -227,7 +227,8 @@ func Train(ctx context.Context, m *Model, train, val *Data, opts TrainOptions) (
 			trainLoss += tr.grad(train, batch)
 			nb++
 			if opts.Schedule != BiLevel && learnsA {
-				// Copy A's gradient out before the weight step clips W's.
+				// Interval and joint schedules: neuron parameters learn
+				// from the same training batch at a hundredth of the rate.
 				tr.stepA(optA, opts.LRW/100, lap)
 			}
 			clipNorm(tr.sum.W, opts.Clip)

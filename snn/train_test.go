@@ -133,10 +133,15 @@ func TestTrainRejectsBadInput(t *testing.T) {
 	bad := synthData(1, 3, 50, 50)
 	bad.X[7] = math.NaN()
 	wrong := synthData(1, 4, 50, 50)
-	for name, d := range map[string]*Data{"nan": bad, "shape": wrong} {
+	noSegments := synthData(1, 3, 50, 50)
+	noSegments.Segments = nil
+	for name, d := range map[string]*Data{"nan": bad, "shape": wrong, "no segments": noSegments} {
 		if _, err := Train(context.Background(), m, d, good, TrainOptions{Epochs: 1}); err == nil {
 			t.Errorf("%s: no error", name)
 		}
+	}
+	if _, err := Train(context.Background(), m, good, noSegments, TrainOptions{Epochs: 1}); err == nil {
+		t.Error("validation set without segments accepted")
 	}
 	if _, err := Train(context.Background(), m, good, good, TrainOptions{Epochs: 1, Schedule: "bogus"}); err == nil {
 		t.Error("unknown schedule accepted")
