@@ -38,9 +38,6 @@ func (m *Model) newTape(steps int) *tape {
 	return tp
 }
 
-// capacity is the longest sequence the tape holds.
-func (tp *tape) capacity() int { return len(tp.ls[0].active) }
-
 // forward runs the model over x (steps×Inputs, standardised) and records
 // the pass in tp. In smooth mode the spike is the smooth antiderivative of
 // the surrogate, so the backward pass is the exact gradient (used by

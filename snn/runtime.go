@@ -53,20 +53,19 @@ func (n Norm) check(cfg Config) error {
 // presynaptic neuron (wT[j*n:(j+1)*n] are input j's synapses onto all n
 // neurons) so that an input event adds one contiguous row.
 type rtLayer struct {
-	in, n       int
-	wT, b, rT   []float32
-	omt, tu     []float32 // 1-tau, tau*ure
-	c, gamma    []float32
-	ure, uth    []float32
-	u, o, a     []float32
-	cur         []float32
-	spikes      []int32 // indices spiking at the current step
-	mask        []uint8 // spike bits of the vector kernel
-	prevSpikes  []int32
-	rho, betaA  float32
-	adaptive    bool
-	soft        bool
-	denseInputs bool
+	in, n      int
+	wT, b, rT  []float32
+	omt, tu    []float32 // 1-tau, tau*ure
+	c, gamma   []float32
+	ure, uth   []float32
+	u, o, a    []float32
+	cur        []float32
+	spikes     []int32 // indices spiking at the current step
+	mask       []uint8 // spike bits of the vector kernel
+	prevSpikes []int32
+	rho, betaA float32
+	adaptive   bool
+	soft       bool
 }
 
 // Runtime is a compiled network for real-time inference in float32: Step
