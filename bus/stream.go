@@ -105,3 +105,23 @@ func OpenSession(ctx context.Context, js jetstream.JetStream, session string) (j
 	}
 	return s, info, nil
 }
+
+// ErrRecorded is returned when a recording would overwrite another.
+var ErrRecorded = errors.New("session already recorded")
+
+// PrepareRecording readies the stream of a new recording of session: it
+// refuses to mix with an earlier recording of the same name unless
+// overwrite is set, in which case the earlier one is purged.
+func PrepareRecording(ctx context.Context, js jetstream.JetStream, session string, info SessionInfo, replicas int, overwrite bool) (jetstream.Stream, error) {
+	if s, err := js.Stream(ctx, StreamName(session)); err == nil {
+		if n := s.CachedInfo().State.Msgs; n > 0 {
+			if !overwrite {
+				return nil, fmt.Errorf("%w: stream %s holds %d messages (use another session name, or overwrite it)", ErrRecorded, StreamName(session), n)
+			}
+			if err := s.Purge(ctx); err != nil {
+				return nil, fmt.Errorf("purge %s: %w", StreamName(session), err)
+			}
+		}
+	}
+	return EnsureStream(ctx, js, session, info, replicas)
+}

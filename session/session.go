@@ -67,7 +67,7 @@ type Result struct {
 }
 
 // ErrRecorded is returned when Record would overwrite a recording.
-var ErrRecorded = errors.New("session already recorded")
+var ErrRecorded = bus.ErrRecorded
 
 // live is the running session as the control service sees it.
 type live struct {
@@ -198,17 +198,8 @@ func Run(ctx context.Context, opts Options) (Result, error) {
 
 func (l *live) prepareRecording(ctx context.Context, js jetstream.JetStream) error {
 	o := l.opts
-	if s, err := js.Stream(ctx, bus.StreamName(o.Session)); err == nil {
-		if n := s.CachedInfo().State.Msgs; n > 0 {
-			if !o.Overwrite {
-				return fmt.Errorf("%w: stream %s holds %d messages (use another session name, or overwrite it)", ErrRecorded, bus.StreamName(o.Session), n)
-			}
-			if err := s.Purge(ctx); err != nil {
-				return fmt.Errorf("purge %s: %w", bus.StreamName(o.Session), err)
-			}
-		}
-	}
-	if _, err := bus.EnsureStream(ctx, js, o.Session, bus.SessionInfo{Channels: o.Channels, BinWidth: o.BinWidth, Targets: o.Targets, Output: o.Output}, o.Replicas); err != nil {
+	info := bus.SessionInfo{Channels: o.Channels, BinWidth: o.BinWidth, Targets: o.Targets, Output: o.Output}
+	if _, err := bus.PrepareRecording(ctx, js, o.Session, info, o.Replicas, o.Overwrite); err != nil {
 		return err
 	}
 	b, hash, err := decoder.Encode(o.Model.Decoder, o.Model.Info)

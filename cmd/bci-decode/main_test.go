@@ -5,6 +5,8 @@ import (
 	"context"
 	"encoding/binary"
 	"encoding/json"
+	"errors"
+	"io"
 	"net"
 	"os"
 	"os/exec"
@@ -385,4 +387,55 @@ func TestBenchSignal(t *testing.T) {
 	assert.Zero(t, res.AllocsPerFrame)
 	code, _, _ = cli(t, "bench", "--stage", "nope")
 	assert.Equal(t, 2, code)
+}
+
+// TestExportImport moves a recorded session to a file and back into
+// another session, then replays the imported one.
+func TestExportImport(t *testing.T) {
+	dir := t.TempDir()
+	store := filepath.Join(dir, "js")
+	code, _, stderr := cli(t, "demo", "--duration", "2s", "--calibration", "60s", "--record", "--session", "ex",
+		"--nats-listen", "127.0.0.1:0", "--data-dir", store)
+	require.Equal(t, 0, code, stderr)
+	file := filepath.Join(dir, "ex.bcr")
+	code, out, stderr := cli(t, "export", "--session", "ex", "--out", file, "--data-dir", store)
+	require.Equal(t, 0, code, stderr)
+	assert.Contains(t, out, "exported 100 bins")
+	r, err := acquire.OpenRecording(file)
+	require.NoError(t, err)
+	bins, err := readAllBinned(r)
+	require.NoError(t, err)
+	require.NoError(t, r.Close())
+	require.Len(t, bins, 100)
+
+	code, out, stderr = cli(t, "import", "--file", file, "--session", "im", "--data-dir", store)
+	require.Equal(t, 0, code, stderr)
+	assert.Contains(t, out, "imported 100 bins")
+	code, _, stderr = cli(t, "import", "--file", file, "--session", "im", "--data-dir", store)
+	assert.Equal(t, 1, code)
+	assert.Contains(t, stderr, "session already recorded")
+
+	model := filepath.Join(dir, "m.bcim")
+	code, _, stderr = cli(t, "train", "--data", file, "--out", model, "--holdout", "0")
+	require.Equal(t, 0, code, stderr)
+	code, out, stderr = cli(t, "replay", "--session", "im", "--data-dir", store, "--model-file", model, "--json")
+	require.Equal(t, 0, code, stderr)
+	var res replayResult
+	lastJSON(t, out, &res)
+	assert.Equal(t, uint64(100), res.Bins)
+}
+
+func readAllBinned(src acquire.BinnedSource) ([]acquire.Binned, error) {
+	var out []acquire.Binned
+	for {
+		var b acquire.Binned
+		err := src.ReadBinned(&b)
+		if errors.Is(err, io.EOF) {
+			return out, nil
+		}
+		if err != nil {
+			return out, err
+		}
+		out = append(out, b)
+	}
 }
