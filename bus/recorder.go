@@ -11,6 +11,7 @@ import (
 	"github.com/nats-io/nats.go/jetstream"
 	"github.com/rs/zerolog"
 
+	"github.com/bci-decode/bci-decode/acquire"
 	"github.com/bci-decode/bci-decode/decoder"
 	"github.com/bci-decode/bci-decode/encoder"
 )
@@ -58,21 +59,35 @@ type Recorder struct {
 	sent, failed, gaps atomic.Uint64
 }
 
-// NewRecorder prepares a recorder on nc; the session's stream must exist
-// (see EnsureStream).
+// NewRecorder prepares a recorder of bins on nc; the session's stream must
+// exist (see PrepareRecording). Feed it through Consume.
 func NewRecorder(nc *nats.Conn, opts RecorderOptions) (*Recorder, error) {
-	if err := ValidateSession(opts.Session); err != nil {
-		return nil, err
-	}
 	if opts.Buffer <= 0 {
 		opts.Buffer = 8192
+	}
+	return newRecorder(nc, opts, BinsSubject(opts.Session))
+}
+
+// NewFrameRecorder prepares a recorder of raw frames on bci.<session>.raw;
+// feed it through RecordFrame. Its ring holds whole frames, so its default
+// Buffer is 256.
+func NewFrameRecorder(nc *nats.Conn, opts RecorderOptions) (*Recorder, error) {
+	if opts.Buffer <= 0 {
+		opts.Buffer = 256
+	}
+	return newRecorder(nc, opts, RawSubject(opts.Session))
+}
+
+func newRecorder(nc *nats.Conn, opts RecorderOptions, subj string) (*Recorder, error) {
+	if err := ValidateSession(opts.Session); err != nil {
+		return nil, err
 	}
 	if opts.Window <= 0 {
 		opts.Window = 1024
 	}
 	r := &Recorder{
 		opts:    opts,
-		subj:    BinsSubject(opts.Session),
+		subj:    subj,
 		ring:    newRing[[]byte](opts.Buffer, opts.Lossless),
 		closing: make(chan struct{}),
 		done:    make(chan struct{}),
@@ -104,7 +119,7 @@ func (r *Recorder) gap(what string, err error) {
 	}
 }
 
-// Consume implements pipeline.Sink.
+// Consume implements pipeline.Sink: it records the bin.
 func (r *Recorder) Consume(_ *decoder.Intent, b *encoder.Bin) {
 	slot := r.ring.reserve()
 	if slot == nil {
@@ -112,6 +127,18 @@ func (r *Recorder) Consume(_ *decoder.Intent, b *encoder.Bin) {
 		return
 	}
 	*slot = encoder.AppendBinMessage((*slot)[:0], b)
+	r.ring.commit()
+}
+
+// RecordFrame records a raw frame; like Consume it never waits in a
+// real-time run.
+func (r *Recorder) RecordFrame(f *acquire.Frame) {
+	slot := r.ring.reserve()
+	if slot == nil {
+		r.gap("recorder buffer full", nil)
+		return
+	}
+	*slot = acquire.AppendFrameMessage((*slot)[:0], f)
 	r.ring.commit()
 }
 
@@ -164,8 +191,9 @@ func (r *Recorder) publish(slot *[]byte) {
 	// The ack future keeps the message until the ack arrives, so it gets
 	// its own copy; the slot is reused at once.
 	m := &nats.Msg{Subject: r.subj, Data: append([]byte(nil), *slot...), Header: nats.Header{}}
-	seq, _ := encoder.BinMessageSeq(*slot)
-	m.Header.Set(HeaderSeq, strconv.FormatUint(seq, 10))
+	if seq, ok := encoder.BinMessageSeq(*slot); ok {
+		m.Header.Set(HeaderSeq, strconv.FormatUint(seq, 10))
+	}
 	if _, err := r.js.PublishMsgAsync(m); err != nil {
 		r.gap("recording window stalled", err)
 		return

@@ -16,7 +16,13 @@ type FrameReader struct {
 	chain filters.Stage
 	enc   *Encoder
 	frame acquire.Frame
+	tap   func(*acquire.Frame)
 }
+
+// Tap makes the reader hand every raw frame to f, before it is filtered
+// (e.g. to record it). f runs on the reading goroutine and must not keep
+// the frame.
+func (r *FrameReader) Tap(f func(*acquire.Frame)) { r.tap = f }
 
 // NewFrameReader reads src through chain (nil for none) into enc.
 func NewFrameReader(src acquire.Source, chain filters.Stage, enc *Encoder) (*FrameReader, error) {
@@ -37,6 +43,9 @@ func (r *FrameReader) ReadBin(ctx context.Context, b *Bin) error {
 		}
 		if err := r.src.ReadFrame(&r.frame); err != nil {
 			return err
+		}
+		if r.tap != nil {
+			r.tap(&r.frame)
 		}
 		if r.chain != nil {
 			if err := r.chain.Process(&r.frame); err != nil {

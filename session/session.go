@@ -15,6 +15,7 @@ import (
 	"github.com/nats-io/nats.go/jetstream"
 	"github.com/rs/zerolog"
 
+	"github.com/bci-decode/bci-decode/acquire"
 	"github.com/bci-decode/bci-decode/bus"
 	"github.com/bci-decode/bci-decode/decoder"
 	"github.com/bci-decode/bci-decode/pipeline"
@@ -46,6 +47,11 @@ type Options struct {
 	Overwrite bool
 	// Replicas is the replica count of the stream and bucket (default 1).
 	Replicas int
+	// Raw, when set with Record, is a continuous source whose raw frames
+	// are recorded too, on bci.<session>.raw.
+	Raw interface {
+		Tap(func(*acquire.Frame))
+	}
 	// Control serves bci.<session>.control.* (needs JetStream for swaps).
 	Control bool
 	// Watchdog, when its StaleAfter is set, publishes stale and then halted
@@ -59,11 +65,13 @@ type Options struct {
 
 // Result summarises a finished session.
 type Result struct {
-	Stats    pipeline.Stats
-	Publish  bus.Summary
-	Record   *bus.RecordingStats
-	Watchdog WatchdogStats
-	Elapsed  time.Duration
+	Stats   pipeline.Stats
+	Publish bus.Summary
+	Record  *bus.RecordingStats
+	// RawRecord counts recorded raw frames (Options.Raw).
+	RawRecord *bus.RecordingStats
+	Watchdog  WatchdogStats
+	Elapsed   time.Duration
 }
 
 // ErrRecorded is returned when Record would overwrite a recording.
@@ -75,6 +83,7 @@ type live struct {
 	p      *pipeline.Pipeline
 	models *bus.Models
 	rec    *bus.Recorder
+	raw    *bus.Recorder
 }
 
 // Run decodes the source to its end (or until ctx is done) and returns the
@@ -123,6 +132,12 @@ func Run(ctx context.Context, opts Options) (Result, error) {
 			return Result{}, err
 		}
 		sinks = append(sinks, l.rec)
+		if opts.Raw != nil {
+			if l.raw, err = bus.NewFrameRecorder(opts.Conn, bus.RecorderOptions{Session: opts.Session, Lossless: opts.Lossless, Log: opts.Log}); err != nil {
+				return Result{}, err
+			}
+			opts.Raw.Tap(l.raw.RecordFrame)
+		}
 	}
 	var wd *watchdog
 	if w := opts.Watchdog; w.StaleAfter > 0 {
@@ -157,6 +172,9 @@ func Run(ctx context.Context, opts Options) (Result, error) {
 	if l.rec != nil {
 		l.rec.Start(ctx)
 	}
+	if l.raw != nil {
+		l.raw.Start(ctx)
+	}
 	wdCtx, stopWatchdog := context.WithCancel(ctx)
 	wdDone := make(chan struct{})
 	if wd != nil {
@@ -182,6 +200,13 @@ func Run(ctx context.Context, opts Options) (Result, error) {
 	if l.rec != nil {
 		st, err := l.rec.Close(closeCtx)
 		res.Record = &st
+		if err != nil {
+			closeErrs = append(closeErrs, err)
+		}
+	}
+	if l.raw != nil {
+		st, err := l.raw.Close(closeCtx)
+		res.RawRecord = &st
 		if err != nil {
 			closeErrs = append(closeErrs, err)
 		}

@@ -32,12 +32,14 @@ type busFlags struct {
 // control.
 type liveFlags struct {
 	record, overwrite, control bool
+	recordRaw                  bool
 	staleAfter, haltAfter      time.Duration
 }
 
 func (l *liveFlags) register(fs *flag.FlagSet) {
 	fs.BoolVar(&l.record, "record", false, "record the session (bins, intents, model) in JetStream stream BCI_<session> for replay and retraining")
 	fs.BoolVar(&l.overwrite, "overwrite", false, "with --record, replace an earlier recording of the same session")
+	fs.BoolVar(&l.recordRaw, "record-raw", false, "with --record and a continuous source, record the raw frames too (bci.<session>.raw)")
 	fs.BoolVar(&l.control, "control", true, "serve bci.<session>.control.{swap,pause,resume,info}")
 	fs.DurationVar(&l.staleAfter, "stale-after", 100*time.Millisecond, "real-time input missing this long: publish stale intents with zero velocity (0: no watchdog)")
 	fs.DurationVar(&l.haltAfter, "halt-after", 500*time.Millisecond, "real-time input missing this long: publish halted intents with zero velocity")

@@ -7,6 +7,7 @@ import (
 	"github.com/nats-io/nats.go"
 	"github.com/rs/zerolog/log"
 
+	"github.com/bci-decode/bci-decode/acquire"
 	"github.com/bci-decode/bci-decode/bus"
 	"github.com/bci-decode/bci-decode/decoder"
 	"github.com/bci-decode/bci-decode/encoder"
@@ -36,6 +37,7 @@ type stream struct {
 	record, overwrite, control bool
 	replicas                   int
 	watchdog                   session.WatchdogOptions
+	raw                        interface{ Tap(func(*acquire.Frame)) }
 }
 
 // streamResult summarises a decoding job.
@@ -56,6 +58,7 @@ type streamResult struct {
 	Latency   bus.LatencyReport     `json:"latency_us"`
 	Seconds   float64               `json:"elapsed_s"`
 	Recording *bus.RecordingStats   `json:"recording,omitempty"`
+	RawRecord *bus.RecordingStats   `json:"raw_recording,omitempty"`
 	Watchdog  session.WatchdogStats `json:"watchdog"`
 }
 
@@ -111,7 +114,7 @@ func (s *stream) run(ctx context.Context) (streamResult, error) {
 	out, err := session.Run(ctx, session.Options{
 		Session: s.session, Conn: s.nc, Source: s.src, Channels: s.channels, BinWidth: s.binWidth, Targets: s.targets,
 		Model: s.model, Output: s.output, Lossless: s.lossless,
-		Record: s.record, Overwrite: s.overwrite, Replicas: s.replicas, Control: s.control, Watchdog: s.watchdog, Sinks: sinks, Log: log.Logger,
+		Record: s.record, Overwrite: s.overwrite, Replicas: s.replicas, Raw: s.raw, Control: s.control, Watchdog: s.watchdog, Sinks: sinks, Log: log.Logger,
 	})
 	if err != nil {
 		return streamResult{}, err
@@ -120,7 +123,7 @@ func (s *stream) run(ctx context.Context) (streamResult, error) {
 		Session: s.session, Decoder: s.model.Kind(), Model: s.model.Hash,
 		Bins: out.Stats.Bins, Intents: out.Publish.Published, Dropped: out.Publish.Dropped, Faults: out.Stats.Faults, BadInputs: out.Stats.BadFeatures,
 		P50us: out.Publish.Latency.P50, P99us: out.Publish.Latency.P99, Latency: out.Publish.Latency,
-		Seconds: out.Elapsed.Seconds(), Recording: out.Record, Watchdog: out.Watchdog,
+		Seconds: out.Elapsed.Seconds(), Recording: out.Record, RawRecord: out.RawRecord, Watchdog: out.Watchdog,
 	}
 	if sc != nil {
 		if r := sc.acc.Result(); r.Defined() {
@@ -147,6 +150,9 @@ func (r streamResult) print(w interface{ Write([]byte) (int, error) }) {
 	}
 	if r.Recording != nil {
 		fmt.Fprintf(w, "recorded %d bins in stream %s (%d gaps)\n", r.Recording.Recorded, bus.StreamName(r.Session), r.Recording.Gaps)
+	}
+	if r.RawRecord != nil {
+		fmt.Fprintf(w, "recorded %d raw frames (%d gaps)\n", r.RawRecord.Recorded, r.RawRecord.Gaps)
 	}
 	if r.Watchdog.Stale > 0 || r.Watchdog.Halted > 0 {
 		fmt.Fprintf(w, "input watchdog: %d stale and %d halted intents published while input was missing\n", r.Watchdog.Stale, r.Watchdog.Halted)

@@ -349,12 +349,14 @@ func TestRunContinuousFiles(t *testing.T) {
 
 	edf := shareddata.Path(t, "data", "eegmmidb_s001", "S001R03.edf")
 	code, out, stderr := cli(t, "run", "--model", model, "--source", "file:"+edf, "--band-low", "1", "--band-high", "40",
-		"--bin-width", "25ms", "--nats-listen", "127.0.0.1:0", "--data-dir", t.TempDir(), "--json")
+		"--bin-width", "25ms", "--record", "--record-raw", "--session", "eeg", "--nats-listen", "127.0.0.1:0", "--data-dir", t.TempDir(), "--json")
 	require.Equal(t, 0, code, stderr)
 	var res streamResult
 	lastJSON(t, out, &res)
 	assert.Equal(t, uint64(125*160/4), res.Bins, "125 s at 160 Hz in bins of 4 samples")
 	assert.Equal(t, res.Bins, res.Intents)
+	require.NotNil(t, res.RawRecord)
+	assert.Equal(t, uint64(125), res.RawRecord.Recorded, "one raw frame per EDF record")
 
 	raw := filepath.Join(dir, "x.dat")
 	sim, err := acquire.NewBroadband(acquire.BroadbandConfig{Seed: 1, Channels: 64, Duration: 3 * time.Second})

@@ -47,6 +47,8 @@ type openedSource struct {
 	binWidth int64
 	targets  []string
 	close    func() error
+	// raw taps the raw frames of continuous sources (nil for binned ones).
+	raw interface{ Tap(func(*acquire.Frame)) }
 }
 
 // fileFlags describe recorded files beyond what their headers say.
@@ -149,7 +151,7 @@ func openContinuous(ctx context.Context, path string, realtime bool, ff fileFlag
 	if realtime {
 		reader = replay.Paced(r)
 	}
-	return openedSource{reader: reader, channels: r.Encoder().Features(), binWidth: r.Encoder().BinWidth(), close: src.Close}, nil
+	return openedSource{reader: reader, channels: r.Encoder().Features(), binWidth: r.Encoder().BinWidth(), close: src.Close, raw: r}, nil
 }
 
 func runRun(ctx context.Context, args []string, stdout io.Writer) error {
@@ -201,6 +203,9 @@ func runRun(ctx context.Context, args []string, stdout io.Writer) error {
 		return err
 	}
 	defer src.close()
+	if lf.recordRaw && (!lf.record || src.raw == nil) {
+		return fmt.Errorf("%w: --record-raw needs --record and a continuous source (raw, EDF or BDF file)", errUsage)
+	}
 	if src.channels != model.Inputs() {
 		return fmt.Errorf("%s expects %d channels per bin, source %s delivers %d: %w", *modelPath, model.Inputs(), *source, src.channels, decoder.ErrShape)
 	}
@@ -216,6 +221,7 @@ func runRun(ctx context.Context, args []string, stdout io.Writer) error {
 		src: src.reader, channels: src.channels, targets: src.targets, model: model, nc: nc, session: bf.session,
 		lossless: !realtime, output: decoder.OutputOptions{Limit: float32(*limit), Integrate: *integrate}, binWidth: src.binWidth,
 		record: lf.record, overwrite: lf.overwrite, control: lf.control, replicas: bf.replicas, watchdog: lf.watchdog(realtime),
+		raw: rawTap(lf.recordRaw, src.raw),
 	}).run(ctx)
 	if err != nil {
 		return err
@@ -228,4 +234,12 @@ func runRun(ctx context.Context, args []string, stdout io.Writer) error {
 	}
 	res.print(stdout)
 	return nil
+}
+
+// rawTap returns the source's raw-frame tap when raw recording is asked for.
+func rawTap(record bool, tap interface{ Tap(func(*acquire.Frame)) }) interface{ Tap(func(*acquire.Frame)) } {
+	if !record || tap == nil {
+		return nil
+	}
+	return tap
 }
