@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"io"
 	"math"
-	"os"
 	"strconv"
 	"strings"
 )
@@ -51,8 +50,8 @@ type Annotation struct {
 // physical dimension is a voltage, and collects EDF+ annotations as records
 // go by. It implements Source.
 type EDF struct {
+	file
 	name   string
-	c      io.Closer
 	r      *bufio.Reader
 	hdr    EDFHeader
 	sel    []int // signals delivered, in order
@@ -76,17 +75,7 @@ type EDFOptions struct {
 
 // OpenEDF opens an EDF, EDF+ or BDF file.
 func OpenEDF(path string, opts EDFOptions) (*EDF, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return nil, fmt.Errorf("open EDF: %w", err)
-	}
-	e, err := NewEDF(f, path, opts)
-	if err != nil {
-		f.Close()
-		return nil, err
-	}
-	e.c = f
-	return e, nil
+	return openWith(path, "EDF", func(r io.Reader) (*EDF, error) { return NewEDF(r, path, opts) })
 }
 
 // NewEDF reads an EDF/BDF stream from r; name is used in errors.
@@ -302,12 +291,4 @@ func (e *EDF) parseTAL(p []byte) error {
 		}
 	}
 	return nil
-}
-
-// Close closes the file opened by OpenEDF.
-func (e *EDF) Close() error {
-	if e.c == nil {
-		return nil
-	}
-	return e.c.Close()
 }

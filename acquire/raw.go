@@ -33,8 +33,8 @@ const DefaultRawGain = 0.195
 
 // Raw streams an interleaved int16 file as frames.
 type Raw struct {
+	file
 	name  string
-	c     io.Closer
 	r     *bufio.Reader
 	opts  RawOptions
 	off   int64 // byte offset of the next frame
@@ -72,17 +72,7 @@ func OpenRaw(path string, opts RawOptions) (*Raw, error) {
 	if opts.Channels < 1 || !(opts.Rate > 0) {
 		return nil, fmt.Errorf("%s: raw int16 files need a channel count and a sampling rate (flags or a SpikeGLX .meta sidecar); have %d channels at %v Hz", path, opts.Channels, opts.Rate)
 	}
-	f, err := os.Open(path)
-	if err != nil {
-		return nil, fmt.Errorf("open raw recording: %w", err)
-	}
-	r, err := NewRaw(f, path, opts)
-	if err != nil {
-		f.Close()
-		return nil, err
-	}
-	r.c = f
-	return r, nil
+	return openWith(path, "raw recording", func(r io.Reader) (*Raw, error) { return NewRaw(r, path, opts) })
 }
 
 // NewRaw reads a raw int16 stream from rd; name is used in errors. Channels
@@ -150,14 +140,6 @@ func (r *Raw) ReadFrame(f *Frame) error {
 	r.n += int64(S)
 	r.seq++
 	return nil
-}
-
-// Close closes the file opened by OpenRaw.
-func (r *Raw) Close() error {
-	if r.c == nil {
-		return nil
-	}
-	return r.c.Close()
 }
 
 // SpikeGLXMeta is what a SpikeGLX .meta sidecar says about its binary file.

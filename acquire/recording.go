@@ -168,9 +168,9 @@ func (w *RecordingWriter) Close() error {
 
 // RecordingReader streams a binned recording; it implements BinnedSource.
 type RecordingReader struct {
+	file
 	name string
 	r    *bufio.Reader
-	c    io.Closer
 	hdr  RecordingHeader
 	off  int64 // byte offset of the next record
 	buf  []byte
@@ -179,17 +179,7 @@ type RecordingReader struct {
 
 // OpenRecording opens a binned recording file.
 func OpenRecording(path string) (*RecordingReader, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return nil, fmt.Errorf("open recording: %w", err)
-	}
-	r, err := NewRecordingReader(f, path)
-	if err != nil {
-		f.Close()
-		return nil, err
-	}
-	r.c = f
-	return r, nil
+	return openWith(path, "recording", func(r io.Reader) (*RecordingReader, error) { return NewRecordingReader(r, path) })
 }
 
 // NewRecordingReader reads a recording from r; name is used in errors.
@@ -256,12 +246,4 @@ func (r *RecordingReader) ReadBinned(b *Binned) error {
 	r.off += int64(len(r.buf))
 	r.n++
 	return nil
-}
-
-// Close closes the file opened by OpenRecording.
-func (r *RecordingReader) Close() error {
-	if r.c == nil {
-		return nil
-	}
-	return r.c.Close()
 }

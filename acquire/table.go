@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"io"
 	"math"
-	"os"
 	"strconv"
 	"strings"
 	"time"
@@ -51,8 +50,8 @@ var (
 // rate_* rates, vel_*). It implements BinnedSource; rows are read one at a
 // time, so tables of any length stream in constant memory.
 type Table struct {
+	file
 	name string
-	f    io.Closer
 	r    *csv.Reader
 	opts TableOptions
 	info BinnedInfo
@@ -215,17 +214,7 @@ func (t *Table) ReadBinned(b *Binned) error {
 
 // OpenTable opens a CSV table file.
 func OpenTable(path string, opts TableOptions) (*Table, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return nil, fmt.Errorf("open table: %w", err)
-	}
-	t, err := NewTable(f, path, opts)
-	if err != nil {
-		f.Close()
-		return nil, err
-	}
-	t.f = f
-	return t, nil
+	return openWith(path, "table", func(r io.Reader) (*Table, error) { return NewTable(r, path, opts) })
 }
 
 // NewTable reads a table from r; name is used in errors. It reads the
@@ -328,14 +317,6 @@ func (t *Table) inferWidth() (time.Duration, error) {
 
 // BinnedInfo implements BinnedSource.
 func (t *Table) BinnedInfo() BinnedInfo { return t.info }
-
-// Close closes the file opened by OpenTable.
-func (t *Table) Close() error {
-	if t.f == nil {
-		return nil
-	}
-	return t.f.Close()
-}
 
 func contains(list []string, s string) bool {
 	for _, x := range list {
