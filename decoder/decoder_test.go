@@ -13,6 +13,7 @@ import (
 
 	"github.com/bci-decode/bci-decode/decoder"
 	"github.com/bci-decode/bci-decode/modelfile"
+	"github.com/bci-decode/bci-decode/snn"
 )
 
 func TestSaveLoadReproducesPredictions(t *testing.T) {
@@ -95,16 +96,24 @@ func mustParams(t *testing.T, meta json.RawMessage) json.RawMessage {
 	return env.Params
 }
 
-// FuzzFromModel feeds the decoders' loaders arbitrary metadata and
+// FuzzFromModel feeds every decoder kind's loader arbitrary metadata and
 // payloads, past the container's checksum that would reject almost every
-// mutation of a whole file.
+// mutation of a whole file: a loader must reject bad input with an error,
+// never panic or step a model that disagrees with its sizes.
 func FuzzFromModel(f *testing.F) {
+	ctx := context.Background()
 	train := simSet(f, 1, 300)
-	w, err := decoder.FitWiener(context.Background(), train, decoder.WienerOptions{Lags: 1, Ridge: 1})
+	w, err := decoder.FitWiener(ctx, train, decoder.WienerOptions{Lags: 1, Ridge: 1})
 	require.NoError(f, err)
-	k, err := decoder.FitKalman(context.Background(), train, decoder.KalmanOptions{SteadyState: true})
+	k, err := decoder.FitKalman(ctx, train, decoder.KalmanOptions{SteadyState: true})
 	require.NoError(f, err)
-	for _, d := range []decoder.Decoder{w, k} {
+	seeds := []decoder.Decoder{w, k}
+	for _, kind := range []snn.Kind{snn.HIFI, snn.ALIF} {
+		d, _, err := decoder.FitSNN(ctx, train, decoder.SNNOptions{Kind: kind, Hidden: []int{4, 3}, Train: snn.TrainOptions{Epochs: 1}})
+		require.NoError(f, err)
+		seeds = append(seeds, d)
+	}
+	for _, d := range seeds {
 		b, _, err := decoder.Encode(d, decoder.ModelInfo{Targets: []string{"vel_x", "vel_y"}})
 		require.NoError(f, err)
 		m, err := modelfile.Decode(b)
@@ -117,6 +126,11 @@ func FuzzFromModel(f *testing.F) {
 			return
 		}
 		out := make([]float32, l.Outputs())
-		l.Step(make([]float32, l.Inputs()), out)
+		in := make([]float32, l.Inputs())
+		for i := range in {
+			in[i] = float32(i % 3)
+		}
+		l.Step(in, out)
+		l.Step(in, out)
 	})
 }
