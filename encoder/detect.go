@@ -88,7 +88,7 @@ type Encoder struct {
 	thr       []float32 // threshold per channel (negative)
 	eta       float32   // tracking step per update
 	dead      []int32   // refractory countdown per channel
-	armed     []bool    // the signal has been above the threshold since the last crossing
+	armed     []int32   // -1 when the signal has been above the threshold since the last crossing, else 0 (a vector mask)
 	counts    []float32
 	power     []float64
 	binIndex  int64
@@ -120,7 +120,7 @@ func NewEncoder(channels int, rate float64, opts Options) (*Encoder, error) {
 		sigmaMed: make([]float32, channels),
 		thr:      make([]float32, channels),
 		dead:     make([]int32, channels),
-		armed:    make([]bool, channels),
+		armed:    make([]int32, channels),
 		counts:   make([]float32, channels),
 		power:    make([]float64, channels),
 		// one update every calibStride samples; time constant Track
@@ -223,27 +223,32 @@ func (e *Encoder) endCalibration() {
 }
 
 func (e *Encoder) detect(row []float32) {
-	thr, dead, counts, armed := e.thr[:len(row)], e.dead[:len(row)], e.counts[:len(row)], e.armed[:len(row)]
-	for c, v := range row {
+	thr := e.thr[:len(row)]
+	from := 0
+	if e.opts.OnCrossing == nil {
+		from = detectVector(row, thr, e.dead, e.counts, e.armed, e.refr)
+	}
+	dead, counts, armed := e.dead[:len(row)], e.counts[:len(row)], e.armed[:len(row)]
+	for c := from; c < len(row); c++ {
 		if dead[c] > 0 {
 			dead[c]--
 		}
-		if v >= thr[c] {
-			armed[c] = true
+		if !(row[c] < thr[c]) {
+			armed[c] = -1
 			continue
 		}
 		// A crossing is a transition from above the threshold to below
 		// it, outside the refractory period: a filtered spike that stays
 		// below the threshold for longer than the refractory period is
 		// still one spike.
-		if armed[c] && dead[c] == 0 {
+		if armed[c] != 0 && dead[c] == 0 {
 			counts[c]++
 			dead[c] = e.refr
 			if e.opts.OnCrossing != nil {
 				e.opts.OnCrossing(c, e.n)
 			}
 		}
-		armed[c] = false
+		armed[c] = 0
 	}
 	if e.n%calibStride == 0 {
 		// Frugal streaming estimate of the median of |x|: a step up or
