@@ -441,3 +441,50 @@ func readAllBinned(src acquire.BinnedSource) ([]acquire.Binned, error) {
 		out = append(out, b)
 	}
 }
+
+// TestRunIngestsRawFramesFromNATS plays a DAQ bridge that publishes raw
+// frames on bci.<session>.raw while `run --source nats` decodes them.
+func TestRunIngestsRawFramesFromNATS(t *testing.T) {
+	dir := t.TempDir()
+	rec := filepath.Join(dir, "r.bcr")
+	code, _, stderr := cli(t, "simulate", "--out", rec, "--duration", "60s", "--channels", "8")
+	require.Equal(t, 0, code, stderr)
+	model := filepath.Join(dir, "m.bcim")
+	code, _, stderr = cli(t, "train", "--data", rec, "--out", model)
+	require.Equal(t, 0, code, stderr)
+
+	addr := freePort(t)
+	run, out, errb := spawn(t, "run", "--model", model, "--source", "nats", "--session", "daq", "--record",
+		"--nats-listen", addr, "--data-dir", filepath.Join(dir, "js"), "--json")
+	var nc *nats.Conn
+	require.Eventually(t, func() bool {
+		var err error
+		nc, err = nats.Connect("nats://"+addr, nats.Timeout(200*time.Millisecond))
+		return err == nil
+	}, 10*time.Second, 20*time.Millisecond)
+	defer nc.Close()
+	// Wait until the decoder listens: a request to the raw subject fails at
+	// once with no responders before, and times out (the source never
+	// replies; it counts the probe as a bad frame) after.
+	require.Eventually(t, func() bool {
+		_, err := nc.Request("bci.daq.raw", []byte("probe"), 50*time.Millisecond)
+		return errors.Is(err, nats.ErrTimeout)
+	}, 10*time.Second, 20*time.Millisecond)
+	sim, err := acquire.NewBroadband(acquire.BroadbandConfig{Seed: 5, Channels: 8})
+	require.NoError(t, err)
+	var f acquire.Frame
+	for range 200 {
+		require.NoError(t, sim.ReadFrame(&f))
+		require.NoError(t, nc.Publish("bci.daq.raw", acquire.AppendFrameMessage(nil, &f)))
+		time.Sleep(time.Millisecond)
+	}
+	end := nats.NewMsg("bci.daq.raw")
+	end.Header.Set("Bci-End", "1")
+	require.NoError(t, nc.PublishMsg(end))
+	require.NoError(t, nc.Flush())
+	require.NoError(t, run.Wait(), errb.String())
+	var res streamResult
+	lastJSON(t, out.String(), &res)
+	assert.Equal(t, uint64(100), res.Bins, "200 frames of 10 ms")
+	assert.Equal(t, res.Bins, res.Intents)
+}

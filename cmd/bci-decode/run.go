@@ -9,6 +9,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/nats-io/nats.go"
 	"github.com/rs/zerolog/log"
 
 	"github.com/bci-decode/bci-decode/acquire"
@@ -27,6 +28,7 @@ func init() {
 // sourceSpec is a parsed --source flag.
 type sourceSpec struct {
 	sim  bool
+	nats bool // raw frames published live on bci.<session>.raw
 	path string
 }
 
@@ -34,10 +36,12 @@ func parseSource(s string) (sourceSpec, error) {
 	switch {
 	case s == "sim":
 		return sourceSpec{sim: true}, nil
+	case s == "nats":
+		return sourceSpec{nats: true}, nil
 	case strings.HasPrefix(s, "file:") && len(s) > len("file:"):
 		return sourceSpec{path: strings.TrimPrefix(s, "file:")}, nil
 	}
-	return sourceSpec{}, fmt.Errorf("%w: --source %q: want sim or file:PATH", errUsage, s)
+	return sourceSpec{}, fmt.Errorf("%w: --source %q: want sim, nats or file:PATH", errUsage, s)
 }
 
 // openedSource is a bin stream ready for the pipeline.
@@ -53,6 +57,7 @@ type openedSource struct {
 
 // fileFlags describe recorded files beyond what their headers say.
 type fileFlags struct {
+	ingest      *ingest // set for --source nats
 	format      string
 	rebin       int
 	rawChannels int
@@ -91,6 +96,9 @@ func (f *fileFlags) formatOf(path string) string {
 // real time; others as fast as possible. Continuous recordings go through
 // the signal chain (filters, threshold crossings, bins).
 func openSource(ctx context.Context, spec sourceSpec, sf simFlags, dur time.Duration, realtime bool, ff fileFlags) (openedSource, error) {
+	if spec.nats {
+		return openIngest(ctx, ff)
+	}
 	if !spec.sim {
 		switch ff.formatOf(spec.path) {
 		case "raw", "edf", "bdf":
@@ -163,7 +171,7 @@ func runRun(ctx context.Context, args []string, stdout io.Writer) error {
 	var lf liveFlags
 	lf.register(fs)
 	modelPath := fs.String("model", "", "model file written by train (required)")
-	source := fs.String("source", "sim", "input: sim (simulated array, real time) or file:PATH (binned "+binnedFormats()+"; continuous .dat/.bin, .edf, .bdf through the signal chain)")
+	source := fs.String("source", "sim", "input: sim (simulated array, real time), nats (raw frames published live on bci.<session>.raw) or file:PATH (binned "+binnedFormats()+"; continuous .dat/.bin, .edf, .bdf through the signal chain)")
 	dur := fs.Duration("duration", 30*time.Second, "length of a simulated stream (0: until interrupted)")
 	pace := fs.String("pace", "", "realtime or fast (default: realtime for sim, fast for files)")
 	var ff fileFlags
@@ -198,6 +206,18 @@ func runRun(ctx context.Context, args []string, stdout io.Writer) error {
 	if err != nil {
 		return err
 	}
+	nc, closeBus, err := bf.connect()
+	if err != nil {
+		return err
+	}
+	defer closeBus()
+	if spec.nats {
+		if *pace == "fast" {
+			return fmt.Errorf("%w: --source nats is live; it cannot be paced fast", errUsage)
+		}
+		realtime = true
+		ff.ingest = &ingest{nc: nc, session: bf.session}
+	}
 	src, err := openSource(ctx, spec, sf, *dur, realtime, ff)
 	if err != nil {
 		return err
@@ -212,11 +232,6 @@ func runRun(ctx context.Context, args []string, stdout io.Writer) error {
 	if w := model.Info.BinWidthNS; w != 0 && w != src.binWidth {
 		return fmt.Errorf("%s was trained on %v bins, source %s delivers %v bins: %w", *modelPath, time.Duration(w), *source, time.Duration(src.binWidth), decoder.ErrShape)
 	}
-	nc, closeBus, err := bf.connect()
-	if err != nil {
-		return err
-	}
-	defer closeBus()
 	res, err := (&stream{
 		src: src.reader, channels: src.channels, targets: src.targets, model: model, nc: nc, session: bf.session,
 		lossless: !realtime, output: decoder.OutputOptions{Limit: float32(*limit), Integrate: *integrate}, binWidth: src.binWidth,
@@ -242,4 +257,33 @@ func rawTap(record bool, tap interface{ Tap(func(*acquire.Frame)) }) interface{ 
 		return nil
 	}
 	return tap
+}
+
+// ingest is where --source nats reads raw frames.
+type ingest struct {
+	nc      *nats.Conn
+	session string
+}
+
+// ingestWait bounds the wait for a bridge's first frame.
+const ingestWait = 10 * time.Second
+
+// openIngest reads raw frames published live on bci.<session>.raw through
+// the signal chain. When the session is recorded the stream captures those
+// frames itself, so they need no tap.
+func openIngest(ctx context.Context, ff fileFlags) (openedSource, error) {
+	opts, err := ff.sig.options()
+	if err != nil {
+		return openedSource{}, err
+	}
+	src, err := bus.NewRawSource(ctx, ff.ingest.nc, ff.ingest.session, 0, ingestWait)
+	if err != nil {
+		return openedSource{}, err
+	}
+	r, err := signal.Reader(src, opts)
+	if err != nil {
+		src.Close()
+		return openedSource{}, err
+	}
+	return openedSource{reader: r, channels: r.Encoder().Features(), binWidth: r.Encoder().BinWidth(), close: src.Close}, nil
 }
