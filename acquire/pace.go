@@ -92,3 +92,26 @@ func (p *pacedBinned) ReadBinned(b *Binned) error {
 	}
 	return p.pacer.WaitUntil(p.ctx, due)
 }
+
+// PacedWallClock hands out src's bins no earlier than their End, read as
+// Unix nanoseconds: a stream whose bin times are wall-clock times (a
+// session resumed by another process keeps its original schedule). Bins
+// whose time has passed come at once, so a late reader catches up.
+func PacedWallClock(ctx context.Context, src BinnedSource) BinnedSource {
+	return &wallPaced{src: src, ctx: ctx}
+}
+
+type wallPaced struct {
+	src   BinnedSource
+	ctx   context.Context
+	pacer Pacer
+}
+
+func (p *wallPaced) BinnedInfo() BinnedInfo { return p.src.BinnedInfo() }
+
+func (p *wallPaced) ReadBinned(b *Binned) error {
+	if err := p.src.ReadBinned(b); err != nil {
+		return err
+	}
+	return p.pacer.WaitUntil(p.ctx, time.Unix(0, b.End))
+}

@@ -219,3 +219,15 @@ func poisson(r *rand.Rand, lambda float64) int {
 	}
 	return k
 }
+
+// Skip advances the simulator past n bins without returning them, so a
+// stream can resume at a given seq with the same bins it would have had.
+func (s *Simulator) Skip(n uint64) error {
+	var b Binned
+	for range n {
+		if err := s.ReadBinned(&b); err != nil {
+			return err
+		}
+	}
+	return nil
+}

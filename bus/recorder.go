@@ -29,6 +29,10 @@ type RecorderOptions struct {
 	// Lossless makes Consume wait for room instead of counting a gap, for
 	// runs that go as fast as possible rather than in real time.
 	Lossless bool
+	// MsgIDPrefix, when set, gives each bin the JetStream message id
+	// prefix+seq, so a bin recorded again (by a process that took the
+	// session over) is stored once.
+	MsgIDPrefix string
 	// Log receives gap reports.
 	Log zerolog.Logger
 }
@@ -130,6 +134,27 @@ func (r *Recorder) Consume(_ *decoder.Intent, b *encoder.Bin) {
 	r.ring.commit()
 }
 
+// RecordFunc records the message fill appends to its argument; like
+// Consume it never waits in a real-time run.
+func (r *Recorder) RecordFunc(fill func(dst []byte) []byte) {
+	slot := r.ring.reserve()
+	if slot == nil {
+		r.gap("recorder buffer full", nil)
+		return
+	}
+	*slot = fill((*slot)[:0])
+	r.ring.commit()
+}
+
+// NewSnapshotRecorder prepares a recorder of decoder checkpoints on
+// bci.<session>.snapshot; feed it through RecordFunc.
+func NewSnapshotRecorder(nc *nats.Conn, opts RecorderOptions) (*Recorder, error) {
+	if opts.Buffer <= 0 {
+		opts.Buffer = 16
+	}
+	return newRecorder(nc, opts, SnapshotSubject(opts.Session))
+}
+
 // RecordFrame records a raw frame; like Consume it never waits in a
 // real-time run.
 func (r *Recorder) RecordFrame(f *acquire.Frame) {
@@ -192,7 +217,11 @@ func (r *Recorder) publish(slot *[]byte) {
 	// its own copy; the slot is reused at once.
 	m := &nats.Msg{Subject: r.subj, Data: append([]byte(nil), *slot...), Header: nats.Header{}}
 	if seq, ok := encoder.BinMessageSeq(*slot); ok {
-		m.Header.Set(HeaderSeq, strconv.FormatUint(seq, 10))
+		s := strconv.FormatUint(seq, 10)
+		m.Header.Set(HeaderSeq, s)
+		if r.opts.MsgIDPrefix != "" {
+			m.Header.Set(nats.MsgIdHdr, r.opts.MsgIDPrefix+s)
+		}
 	}
 	if _, err := r.js.PublishMsgAsync(m); err != nil {
 		r.gap("recording window stalled", err)

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/nats-io/nats.go/jetstream"
 
@@ -76,10 +77,13 @@ func EnsureStream(ctx context.Context, js jetstream.JetStream, session string, i
 	s, err := js.CreateOrUpdateStream(ctx, jetstream.StreamConfig{
 		Name:        StreamName(session),
 		Description: "bci-decode session " + session,
-		Subjects:    []string{RawSubject(session), BinsSubject(session), IntentSubject(session)},
+		Subjects:    []string{RawSubject(session), BinsSubject(session), IntentSubject(session), SnapshotSubject(session)},
 		Storage:     jetstream.FileStorage,
 		Replicas:    replicas,
 		Metadata:    info.metadata(),
+		// Bins carry message ids when a session may move between
+		// processes; a bin recorded twice within this window is kept once.
+		Duplicates: 2 * time.Minute,
 	})
 	if err != nil {
 		return nil, fmt.Errorf("create stream %s: %w", StreamName(session), err)

@@ -40,6 +40,12 @@ type Intent struct {
 	// Model is the content hash of the model that produced the intent.
 	Model  string `json:"model"`
 	Status Status `json:"status"`
+	// Process identifies the decoder process that produced the intent when
+	// sessions are placed across several (empty otherwise).
+	Process string `json:"process,omitempty"`
+	// Takeover marks intents of a process that took the session over from
+	// another one that stopped.
+	Takeover bool `json:"takeover,omitempty"`
 }
 
 // CopyFrom makes in a deep copy of src, reusing in's Values.
@@ -77,6 +83,13 @@ func (in *Intent) AppendJSON(dst []byte) []byte {
 	dst = strconv.AppendQuote(dst, in.Model)
 	dst = append(dst, `,"status":`...)
 	dst = strconv.AppendQuote(dst, string(in.Status))
+	if in.Process != "" {
+		dst = append(dst, `,"process":`...)
+		dst = strconv.AppendQuote(dst, in.Process)
+	}
+	if in.Takeover {
+		dst = append(dst, `,"takeover":true`...)
+	}
 	return append(dst, '}')
 }
 

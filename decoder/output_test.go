@@ -47,6 +47,7 @@ func TestIntentAppendJSONMatchesEncodingJSON(t *testing.T) {
 		{Seq: 1, SampleTime: 1795500000840000000, DecodeTime: 1795500000840008000, Kind: decoder.KindVelocity, Values: []float32{-3.42, 11.9}, Model: "abc", Status: decoder.StatusOK},
 		{Kind: decoder.KindClass, Values: []float32{}, Class: 3, Confidence: 0.75, Model: `we"ird\`, Status: decoder.StatusHalted},
 		{Values: []float32{1e-30, 3.4e38, 0}},
+		{Seq: 7, Values: []float32{1}, Status: decoder.StatusOK, Process: "worker-2", Takeover: true},
 	} {
 		var got decoder.Intent
 		require.NoError(t, json.Unmarshal(in.AppendJSON(nil), &got), string(in.AppendJSON(nil)))

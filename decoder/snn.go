@@ -48,6 +48,7 @@ type SNN struct {
 	norm  snn.Norm
 	rt    *snn.Runtime
 	meta  snnMeta
+	snap  snn.State // reused by AppendState
 }
 
 // snnMeta is the JSON metadata of an SNN model file.

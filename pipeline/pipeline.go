@@ -43,6 +43,10 @@ type Options struct {
 	// Now returns the current time in Unix nanoseconds (default
 	// time.Now().UnixNano()); replay sets it to reproduce decode times.
 	Now func() int64
+	// Process and Takeover are stamped on every intent (see
+	// decoder.Intent).
+	Process  string
+	Takeover bool
 }
 
 // Stats counts what the loop has done. Fields are updated atomically and may
@@ -104,6 +108,7 @@ func New(src BinReader, channels int, dec decoder.Decoder, hash string, opts Opt
 	p.curHash.Store(hash)
 	p.bin.Features = make([]float32, 0, channels)
 	p.intent.Values = make([]float32, 0, dec.Outputs())
+	p.intent.Process, p.intent.Takeover = opts.Process, opts.Takeover
 	return p, nil
 }
 
@@ -134,6 +139,10 @@ func (p *Pipeline) Model() string {
 	}
 	return p.curHash.Load().(string)
 }
+
+// Decoder returns the decoder decoding now. It is for sinks, which run on
+// the decoding goroutine; other goroutines must not step or inspect it.
+func (p *Pipeline) Decoder() decoder.Decoder { return p.cur.dec }
 
 // Stats returns the loop's counters.
 func (p *Pipeline) Stats() Stats {

@@ -47,6 +47,19 @@ type Options struct {
 	Overwrite bool
 	// Replicas is the replica count of the stream and bucket (default 1).
 	Replicas int
+	// Append records into an existing recording of the session instead of
+	// refusing it (a process taking a session over).
+	Append bool
+	// MsgIDPrefix gives recorded bins JetStream message ids, so bins
+	// recorded twice across a takeover are stored once.
+	MsgIDPrefix string
+	// SnapshotEvery, with Record and a decoder that is a
+	// decoder.StateSaver, checkpoints the decoder state on
+	// bci.<session>.snapshot every that many bins.
+	SnapshotEvery int
+	// Process and Takeover are stamped on every intent.
+	Process  string
+	Takeover bool
 	// Raw, when set with Record, is a continuous source whose raw frames
 	// are recorded too, on bci.<session>.raw.
 	Raw interface {
@@ -84,6 +97,7 @@ type live struct {
 	models *bus.Models
 	rec    *bus.Recorder
 	raw    *bus.Recorder
+	snap   *bus.Recorder
 }
 
 // Run decodes the source to its end (or until ctx is done) and returns the
@@ -128,10 +142,16 @@ func Run(ctx context.Context, opts Options) (Result, error) {
 	}
 	sinks := []pipeline.Sink{pub}
 	if opts.Record {
-		if l.rec, err = bus.NewRecorder(opts.Conn, bus.RecorderOptions{Session: opts.Session, Lossless: opts.Lossless, Log: opts.Log}); err != nil {
+		if l.rec, err = bus.NewRecorder(opts.Conn, bus.RecorderOptions{Session: opts.Session, Lossless: opts.Lossless, Log: opts.Log, MsgIDPrefix: opts.MsgIDPrefix}); err != nil {
 			return Result{}, err
 		}
 		sinks = append(sinks, l.rec)
+		if _, ok := opts.Model.Decoder.(decoder.StateSaver); ok && opts.SnapshotEvery > 0 {
+			if l.snap, err = bus.NewSnapshotRecorder(opts.Conn, bus.RecorderOptions{Session: opts.Session, Log: opts.Log}); err != nil {
+				return Result{}, err
+			}
+			sinks = append(sinks, newSnapshotter(l, opts.SnapshotEvery))
+		}
 		if opts.Raw != nil {
 			if l.raw, err = bus.NewFrameRecorder(opts.Conn, bus.RecorderOptions{Session: opts.Session, Lossless: opts.Lossless, Log: opts.Log}); err != nil {
 				return Result{}, err
@@ -155,7 +175,8 @@ func Run(ctx context.Context, opts Options) (Result, error) {
 		sinks = append(sinks, wd)
 	}
 	sinks = append(sinks, opts.Sinks...)
-	l.p, err = pipeline.New(opts.Source, opts.Channels, opts.Model.Decoder, opts.Model.Hash, pipeline.Options{Output: opts.Output}, sinks...)
+	l.p, err = pipeline.New(opts.Source, opts.Channels, opts.Model.Decoder, opts.Model.Hash,
+		pipeline.Options{Output: opts.Output, Process: opts.Process, Takeover: opts.Takeover}, sinks...)
 	if err != nil {
 		return Result{}, err
 	}
@@ -174,6 +195,9 @@ func Run(ctx context.Context, opts Options) (Result, error) {
 	}
 	if l.raw != nil {
 		l.raw.Start(ctx)
+	}
+	if l.snap != nil {
+		l.snap.Start(ctx)
 	}
 	wdCtx, stopWatchdog := context.WithCancel(ctx)
 	wdDone := make(chan struct{})
@@ -211,6 +235,11 @@ func Run(ctx context.Context, opts Options) (Result, error) {
 			closeErrs = append(closeErrs, err)
 		}
 	}
+	if l.snap != nil {
+		if _, err := l.snap.Close(closeCtx); err != nil {
+			closeErrs = append(closeErrs, err)
+		}
+	}
 	if wd != nil {
 		res.Watchdog = wd.stats()
 	}
@@ -224,7 +253,11 @@ func Run(ctx context.Context, opts Options) (Result, error) {
 func (l *live) prepareRecording(ctx context.Context, js jetstream.JetStream) error {
 	o := l.opts
 	info := bus.SessionInfo{Channels: o.Channels, BinWidth: o.BinWidth, Targets: o.Targets, Output: o.Output}
-	if _, err := bus.PrepareRecording(ctx, js, o.Session, info, o.Replicas, o.Overwrite); err != nil {
+	if o.Append {
+		if _, err := bus.EnsureStream(ctx, js, o.Session, info, o.Replicas); err != nil {
+			return err
+		}
+	} else if _, err := bus.PrepareRecording(ctx, js, o.Session, info, o.Replicas, o.Overwrite); err != nil {
 		return err
 	}
 	b, hash, err := decoder.Encode(o.Model.Decoder, o.Model.Info)

@@ -1,0 +1,137 @@
+package placement
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"strconv"
+
+	"github.com/nats-io/nats.go/jetstream"
+
+	"github.com/bci-decode/bci-decode/acquire"
+	"github.com/bci-decode/bci-decode/bus"
+	"github.com/bci-decode/bci-decode/decoder"
+	"github.com/bci-decode/bci-decode/encoder"
+	"github.com/bci-decode/bci-decode/replay"
+	"github.com/bci-decode/bci-decode/session"
+)
+
+// decode runs one session from where its previous owner, if any, stopped.
+func (w *Worker) decode(ctx context.Context, s Spec) error {
+	models, err := bus.OpenModels(ctx, w.js, s.Replicas)
+	if err != nil {
+		return err
+	}
+	model, err := models.Get(ctx, s.Model)
+	if err != nil {
+		return err
+	}
+	next, err := w.resume(ctx, s, model)
+	if err != nil {
+		return fmt.Errorf("resume %s: %w", s.Session, err)
+	}
+	sim, err := acquire.NewSimulator(acquire.SimConfig{Seed: s.Seed, PopulationSeed: s.PopulationSeed,
+		Channels: s.Channels, BinWidth: s.BinWidthNS, StartTime: s.EpochNS})
+	if err != nil {
+		return err
+	}
+	if err := sim.Skip(next); err != nil {
+		return err
+	}
+	if next > 0 {
+		w.opts.Log.Info().Str("session", s.Session).Uint64("seq", next).Msg("taking over at seq")
+	}
+	_, err = session.Run(ctx, session.Options{
+		Session: s.Session, Conn: w.nc,
+		Source:   encoder.NewBinnedReader(acquire.PacedWallClock(ctx, sim)),
+		Channels: s.Channels, BinWidth: s.BinWidthNS, Targets: acquire.SimTargetNames,
+		Model: model, Record: true, Append: true, Replicas: s.Replicas,
+		MsgIDPrefix:   s.Session + ":" + strconv.FormatInt(s.EpochNS, 10) + ":",
+		SnapshotEvery: s.SnapshotEvery,
+		Process:       w.opts.ID, Takeover: next > 0,
+		Log: w.opts.Log,
+	})
+	return err
+}
+
+// resume finds where the session stopped (the seq after its last published
+// intent) and brings the decoder's state there: from the last checkpoint
+// recorded before that point, then through the bins recorded since.
+func (w *Worker) resume(ctx context.Context, s Spec, model *decoder.Loaded) (uint64, error) {
+	stream, err := w.js.Stream(ctx, bus.StreamName(s.Session))
+	if errors.Is(err, jetstream.ErrStreamNotFound) {
+		return 0, nil
+	}
+	if err != nil {
+		return 0, err
+	}
+	last, err := stream.GetLastMsgForSubject(ctx, bus.IntentSubject(s.Session))
+	if errors.Is(err, jetstream.ErrMsgNotFound) {
+		return 0, nil
+	}
+	if err != nil {
+		return 0, err
+	}
+	var in decoder.Intent
+	if err := json.Unmarshal(last.Data, &in); err != nil {
+		return 0, fmt.Errorf("last recorded intent: %w", err)
+	}
+	next := in.Seq + 1
+	from := uint64(0)
+	if m, err := stream.GetLastMsgForSubject(ctx, bus.SnapshotSubject(s.Session)); err == nil {
+		snap, err := bus.DecodeSnapshot(m.Data)
+		st, ok := model.Decoder.(decoder.StateSaver)
+		if err == nil && ok && snap.Model == model.Hash && snap.Seq < next {
+			if err := st.RestoreState(snap.State); err == nil {
+				from = snap.Seq + 1
+			}
+		}
+	}
+	if from == 0 {
+		model.Reset()
+	}
+	if err := catchUp(ctx, w.js, s.Session, model, from, next); err != nil {
+		if ctx.Err() != nil {
+			return 0, err
+		}
+		// Decoding on from an approximate state beats not decoding.
+		w.opts.Log.Warn().Err(err).Str("session", s.Session).Msg("decoder state only partly restored")
+	}
+	return next, nil
+}
+
+// catchUp steps the decoder through the recorded bins with seq in
+// [from, to), publishing nothing.
+func catchUp(ctx context.Context, js jetstream.JetStream, name string, model *decoder.Loaded, from, to uint64) error {
+	if from >= to {
+		return nil
+	}
+	src, err := replay.Open(ctx, js, name, replay.Range{})
+	if err != nil {
+		return err
+	}
+	defer src.Close()
+	out := make([]float32, model.Outputs())
+	var b encoder.Bin
+	want := from
+	for want < to {
+		err := src.ReadBin(ctx, &b)
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		if err != nil {
+			return err
+		}
+		if b.Seq != want {
+			continue // before the checkpoint, or a duplicate
+		}
+		model.Step(b.Features, out)
+		want++
+	}
+	if want < to {
+		return fmt.Errorf("the recording lacks bins %d-%d to catch up on", want, to-1)
+	}
+	return nil
+}

@@ -1,0 +1,202 @@
+package placement
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"sort"
+	"sync"
+	"time"
+
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+	"github.com/rs/zerolog"
+)
+
+// WorkerOptions configures a Worker. Zero fields take defaults.
+type WorkerOptions struct {
+	// ID names the process in leases and intents (required).
+	ID string
+	// LeaseTTL is how long a lease lives without renewal (default 1 s):
+	// the bound on how long a dead process's sessions wait for a new one.
+	LeaseTTL time.Duration
+	// Replicas of the placement buckets (default 1; 3 on a 3-node cluster).
+	Replicas int
+	Log      zerolog.Logger
+}
+
+// Worker is one decoder process's share of the cluster's sessions.
+type Worker struct {
+	nc      *nats.Conn
+	js      jetstream.JetStream
+	b       *Buckets
+	opts    WorkerOptions
+	mu      sync.Mutex
+	running map[string]*owned
+	wg      sync.WaitGroup
+}
+
+// owned is a session this worker holds the lease of.
+type owned struct {
+	cancel context.CancelFunc
+	done   chan struct{}
+	rev    uint64
+}
+
+// NewWorker prepares a worker on nc.
+func NewWorker(ctx context.Context, nc *nats.Conn, opts WorkerOptions) (*Worker, error) {
+	if opts.ID == "" {
+		return nil, errors.New("placement: a worker needs an id")
+	}
+	if opts.LeaseTTL <= 0 {
+		opts.LeaseTTL = time.Second
+	}
+	js, err := jetstream.New(nc)
+	if err != nil {
+		return nil, err
+	}
+	b, err := OpenBuckets(ctx, js, opts.LeaseTTL, opts.Replicas)
+	if err != nil {
+		return nil, err
+	}
+	return &Worker{nc: nc, js: js, b: b, opts: opts, running: map[string]*owned{}}, nil
+}
+
+// Sessions lists the sessions this worker decodes now.
+func (w *Worker) Sessions() []string {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	out := make([]string, 0, len(w.running))
+	for s := range w.running {
+		out = append(out, s)
+	}
+	sort.Strings(out)
+	return out
+}
+
+// Run takes part in placement until ctx is done, then stops its sessions
+// and releases their leases so others take them at once. A process that
+// dies without Run returning loses its leases when they expire.
+func (w *Worker) Run(ctx context.Context) error {
+	tick := time.NewTicker(w.opts.LeaseTTL / 4)
+	defer tick.Stop()
+	for {
+		w.round(ctx)
+		select {
+		case <-ctx.Done():
+			w.stopAll()
+			return nil
+		case <-tick.C:
+		}
+	}
+}
+
+// round renews what the worker holds and takes at most one new session.
+func (w *Worker) round(ctx context.Context) {
+	rctx, cancel := context.WithTimeout(ctx, w.opts.LeaseTTL/2)
+	defer cancel()
+	w.mu.Lock()
+	for s, o := range w.running {
+		select {
+		case <-o.done: // the session ended on its own (error or stop)
+			delete(w.running, s)
+			_ = w.b.Leases.Delete(rctx, s)
+			continue
+		default:
+		}
+		rev, err := w.b.Leases.Update(rctx, s, []byte(w.opts.ID), o.rev)
+		if err != nil {
+			w.opts.Log.Warn().Err(err).Str("session", s).Msg("lease lost: stopping the session")
+			o.cancel()
+			delete(w.running, s)
+			continue
+		}
+		o.rev = rev
+	}
+	load := len(w.running)
+	w.mu.Unlock()
+	hb, _ := json.Marshal(WorkerLoad{ID: w.opts.ID, Sessions: load})
+	if _, err := w.b.Workers.Put(rctx, w.opts.ID, hb); err != nil {
+		w.opts.Log.Warn().Err(err).Msg("placement heartbeat failed")
+		return
+	}
+	if !w.leastLoaded(rctx, load) {
+		return
+	}
+	specs, err := w.b.specs(rctx)
+	if err != nil {
+		return
+	}
+	for _, s := range specs {
+		w.mu.Lock()
+		_, mine := w.running[s.Session]
+		w.mu.Unlock()
+		if mine {
+			continue
+		}
+		rev, err := w.b.Leases.Create(rctx, s.Session, []byte(w.opts.ID))
+		if err != nil {
+			continue // held by another process
+		}
+		w.start(ctx, s, rev)
+		return // one new session per round, so loads even out
+	}
+}
+
+// leastLoaded reports whether no live worker decodes fewer sessions (ties
+// go to the smaller id).
+func (w *Worker) leastLoaded(ctx context.Context, mine int) bool {
+	loads, err := w.b.loads(ctx)
+	if err != nil {
+		return false
+	}
+	for _, l := range loads {
+		if l.ID == w.opts.ID {
+			continue
+		}
+		if l.Sessions < mine || l.Sessions == mine && l.ID < w.opts.ID {
+			return false
+		}
+	}
+	return true
+}
+
+func (w *Worker) start(ctx context.Context, s Spec, rev uint64) {
+	sctx, cancel := context.WithCancel(ctx)
+	o := &owned{cancel: cancel, done: make(chan struct{}), rev: rev}
+	w.mu.Lock()
+	w.running[s.Session] = o
+	w.mu.Unlock()
+	w.opts.Log.Info().Str("session", s.Session).Str("worker", w.opts.ID).Msg("took session")
+	w.wg.Add(1)
+	go func() {
+		defer w.wg.Done()
+		defer close(o.done)
+		if err := w.decode(sctx, s); err != nil && sctx.Err() == nil {
+			w.opts.Log.Error().Err(err).Str("session", s.Session).Msg("session stopped")
+		}
+	}()
+}
+
+// stopAll stops every session, waits for them and releases their leases.
+func (w *Worker) stopAll() {
+	w.mu.Lock()
+	for _, o := range w.running {
+		o.cancel()
+	}
+	w.mu.Unlock()
+	w.wg.Wait()
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+	defer cancel()
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	for s := range w.running {
+		if err := w.b.Leases.Delete(ctx, s); err != nil {
+			w.opts.Log.Warn().Err(err).Str("session", s).Msg("lease not released; it will expire")
+		}
+		delete(w.running, s)
+	}
+}
+
+func (w *Worker) String() string { return fmt.Sprintf("worker %s", w.opts.ID) }
