@@ -96,15 +96,17 @@ func (p *pacedBinned) ReadBinned(b *Binned) error {
 // PacedWallClock hands out src's bins no earlier than their End, read as
 // Unix nanoseconds: a stream whose bin times are wall-clock times (a
 // session resumed by another process keeps its original schedule). Bins
-// whose time has passed come at once, so a late reader catches up.
-func PacedWallClock(ctx context.Context, src BinnedSource) BinnedSource {
-	return &wallPaced{src: src, ctx: ctx}
+// whose time has passed come at once, so a late reader catches up. The
+// streams of one process share clock, which must be running.
+func PacedWallClock(ctx context.Context, src BinnedSource, clock *Clock) BinnedSource {
+	return &wallPaced{src: src, ctx: ctx, clock: clock, w: clock.NewWaiter()}
 }
 
 type wallPaced struct {
 	src   BinnedSource
 	ctx   context.Context
-	pacer Pacer
+	clock *Clock
+	w     *ClockWaiter
 }
 
 func (p *wallPaced) BinnedInfo() BinnedInfo { return p.src.BinnedInfo() }
@@ -113,5 +115,5 @@ func (p *wallPaced) ReadBinned(b *Binned) error {
 	if err := p.src.ReadBinned(b); err != nil {
 		return err
 	}
-	return p.pacer.WaitUntil(p.ctx, time.Unix(0, b.End))
+	return p.clock.WaitUntil(p.ctx, p.w, time.Unix(0, b.End))
 }

@@ -45,7 +45,7 @@ func (w *Worker) decode(ctx context.Context, s Spec) error {
 	}
 	_, err = session.Run(ctx, session.Options{
 		Session: s.Session, Conn: w.nc,
-		Source:   encoder.NewBinnedReader(acquire.PacedWallClock(ctx, sim)),
+		Source:   encoder.NewBinnedReader(acquire.PacedWallClock(ctx, sim, w.clock)),
 		Channels: s.Channels, BinWidth: s.BinWidthNS, Targets: acquire.SimTargetNames,
 		Model: model, Record: true, Append: true, Replicas: s.Replicas,
 		MsgIDPrefix:   s.Session + ":" + strconv.FormatInt(s.EpochNS, 10) + ":",

@@ -52,16 +52,29 @@ type Buckets struct {
 	Specs, Leases, Workers jetstream.KeyValue
 }
 
-// OpenBuckets opens the placement buckets with the given replica count.
+// ErrNoPlacement is returned by OpenBuckets, asked not to create them,
+// when no session has been declared on the cluster.
+var ErrNoPlacement = errors.New("no sessions declared on this cluster")
+
+// OpenBuckets opens the placement buckets, creating missing ones with the
+// given lease ttl and replica count (an existing bucket keeps its
+// settings). A ttl of 0 only opens existing buckets.
 func OpenBuckets(ctx context.Context, js jetstream.JetStream, ttl time.Duration, replicas int) (*Buckets, error) {
 	if replicas < 1 {
 		replicas = 1
 	}
 	open := func(cfg jetstream.KeyValueConfig) (jetstream.KeyValue, error) {
-		if kv, err := js.KeyValue(ctx, cfg.Bucket); err == nil {
+		kv, err := js.KeyValue(ctx, cfg.Bucket)
+		if err == nil {
 			return kv, nil
 		}
-		kv, err := js.CreateKeyValue(ctx, cfg)
+		if ttl == 0 {
+			if errors.Is(err, jetstream.ErrBucketNotFound) {
+				return nil, ErrNoPlacement
+			}
+			return nil, err
+		}
+		kv, err = js.CreateKeyValue(ctx, cfg)
 		if errors.Is(err, jetstream.ErrBucketExists) {
 			return js.KeyValue(ctx, cfg.Bucket)
 		}

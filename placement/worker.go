@@ -12,6 +12,8 @@ import (
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 	"github.com/rs/zerolog"
+
+	"github.com/bci-decode/bci-decode/acquire"
 )
 
 // WorkerOptions configures a Worker. Zero fields take defaults.
@@ -28,6 +30,7 @@ type WorkerOptions struct {
 
 // Worker is one decoder process's share of the cluster's sessions.
 type Worker struct {
+	clock   *acquire.Clock // paces every session of the worker
 	nc      *nats.Conn
 	js      jetstream.JetStream
 	b       *Buckets
@@ -60,7 +63,7 @@ func NewWorker(ctx context.Context, nc *nats.Conn, opts WorkerOptions) (*Worker,
 	if err != nil {
 		return nil, err
 	}
-	return &Worker{nc: nc, js: js, b: b, opts: opts, running: map[string]*owned{}}, nil
+	return &Worker{clock: acquire.NewClock(), nc: nc, js: js, b: b, opts: opts, running: map[string]*owned{}}, nil
 }
 
 // Sessions lists the sessions this worker decodes now.
@@ -81,6 +84,10 @@ func (w *Worker) Sessions() []string {
 func (w *Worker) Run(ctx context.Context) error {
 	tick := time.NewTicker(w.opts.LeaseTTL / 4)
 	defer tick.Stop()
+	clockCtx, stopClock := context.WithCancel(context.Background())
+	clockDone := make(chan struct{})
+	go func() { defer close(clockDone); w.clock.Run(clockCtx) }()
+	defer func() { stopClock(); <-clockDone }() // after the sessions have stopped
 	for {
 		w.round(ctx)
 		select {

@@ -21,8 +21,10 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/bci-decode/bci-decode/acquire"
+	"github.com/bci-decode/bci-decode/bus"
 	"github.com/bci-decode/bci-decode/decoder"
 	"github.com/bci-decode/bci-decode/internal/shareddata"
+	"github.com/bci-decode/bci-decode/internal/testkit"
 )
 
 // TestMain lets a test run the command in a child process (see spawn), for
@@ -487,4 +489,50 @@ func TestRunIngestsRawFramesFromNATS(t *testing.T) {
 	lastJSON(t, out.String(), &res)
 	assert.Equal(t, uint64(100), res.Bins, "200 frames of 10 ms")
 	assert.Equal(t, res.Bins, res.Intents)
+}
+
+// TestWorkersShareAndFailOver runs two worker processes on one server,
+// declares a session, kills the worker that decodes it, and watches the
+// other take it over.
+func TestWorkersShareAndFailOver(t *testing.T) {
+	dir := t.TempDir()
+	rec := filepath.Join(dir, "r.bcr")
+	code, _, stderr := cli(t, "simulate", "--out", rec, "--duration", "60s")
+	require.Equal(t, 0, code, stderr)
+	model := filepath.Join(dir, "m.bcim")
+	code, _, stderr = cli(t, "train", "--data", rec, "--out", model)
+	require.Equal(t, 0, code, stderr)
+	srv := testkit.Server(t, bus.ServerOptions{})
+	url := srv.ClientURL()
+
+	a, _, aerr := spawn(t, "worker", "--id", "a", "--nats", url)
+	code, out, stderr := cli(t, "sessions", "add", "--session", "arm", "--model-file", model, "--nats", url)
+	require.Equal(t, 0, code, stderr)
+	assert.Contains(t, out, "session arm declared")
+	owner := func() string {
+		code, out, _ := cli(t, "sessions", "--nats", url, "--wait", "100ms", "--json")
+		if code != 0 {
+			return ""
+		}
+		var res struct {
+			Sessions []struct {
+				Owner string `json:"owner"`
+			} `json:"sessions"`
+		}
+		if json.Unmarshal([]byte(strings.TrimSpace(out)), &res) != nil || len(res.Sessions) != 1 {
+			return ""
+		}
+		return res.Sessions[0].Owner
+	}
+	require.Eventually(t, func() bool { return owner() == "a" }, 15*time.Second, 100*time.Millisecond, "%v", aerr)
+	_, _, berr := spawn(t, "worker", "--id", "b", "--nats", url)
+	time.Sleep(500 * time.Millisecond)
+	assert.Equal(t, "a", owner(), "a keeps its session while it lives")
+	require.NoError(t, a.Process.Kill())
+	_ = a.Wait()
+	require.Eventually(t, func() bool { return owner() == "b" }, 10*time.Second, 100*time.Millisecond, "%v", berr)
+	code, out, _ = cli(t, "sessions", "--nats", url)
+	require.Equal(t, 0, code)
+	assert.Contains(t, out, "arm")
+	assert.Contains(t, out, "1 live workers: b (1)")
 }

@@ -1,0 +1,192 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"os"
+	"sort"
+	"sync"
+	"text/tabwriter"
+	"time"
+
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+	"github.com/rs/zerolog/log"
+
+	"github.com/bci-decode/bci-decode/bus"
+	"github.com/bci-decode/bci-decode/placement"
+)
+
+func init() {
+	commands["worker"] = command{summary: "decode the cluster's declared sessions, sharing them with other workers (failover)", run: runWorker}
+	commands["sessions"] = command{summary: "list declared sessions with their decoder process, rate and latency; 'sessions add' declares one", run: runSessions}
+}
+
+func runWorker(ctx context.Context, args []string, stdout io.Writer) error {
+	fs := newFlags("worker", "worker --id ID [--nats URL | embedded cluster flags]")
+	var bf busFlags
+	bf.register(fs, "placement", bus.DefaultListen)
+	host, _ := os.Hostname()
+	id := fs.String("id", fmt.Sprintf("%s-%d", host, os.Getpid()), "process id, unique in the cluster")
+	ttl := fs.Duration("lease-ttl", time.Second, "how long a session's lease outlives its holder (the takeover bound)")
+	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	nc, closeBus, err := bf.connect()
+	if err != nil {
+		return err
+	}
+	defer closeBus()
+	w, err := placement.NewWorker(ctx, nc, placement.WorkerOptions{ID: *id, LeaseTTL: *ttl, Replicas: bf.replicas, Log: log.Logger})
+	if err != nil {
+		return err
+	}
+	log.Info().Str("worker", *id).Msg("sharing the cluster's sessions; interrupt to stop and hand them over")
+	if err := w.Run(ctx); err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "worker %s stopped; its sessions were released\n", *id)
+	return nil
+}
+
+func runSessions(ctx context.Context, args []string, stdout io.Writer) error {
+	if len(args) > 0 && args[0] == "add" {
+		return runSessionsAdd(ctx, args[1:], stdout)
+	}
+	fs := newFlags("sessions", "sessions [--nats URL] [--json]")
+	var cf clientFlags
+	cf.register(fs)
+	wait := fs.Duration("wait", 1500*time.Millisecond, "how long to listen for status messages (rates, latency)")
+	jsonOut := fs.Bool("json", false, "print the listing as one JSON object on the last line")
+	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	nc, err := bus.Connect(cf.url, bus.ConnectOptions{Name: "bci-decode sessions", Auth: cf.auth})
+	if err != nil {
+		return err
+	}
+	defer nc.Close()
+	var mu sync.Mutex
+	status := map[string]bus.Status{}
+	sub, err := nc.Subscribe("bci.*.status", func(m *nats.Msg) {
+		var s bus.Status
+		if json.Unmarshal(m.Data, &s) == nil {
+			mu.Lock()
+			status[s.Session] = s
+			mu.Unlock()
+		}
+	})
+	if err != nil {
+		return err
+	}
+	defer sub.Unsubscribe()
+	js, err := jetstream.New(nc)
+	if err != nil {
+		return err
+	}
+	b, err := placement.OpenBuckets(ctx, js, 0, 1)
+	if err != nil {
+		return err
+	}
+	select {
+	case <-time.After(*wait):
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+	list, loads, err := b.List(ctx)
+	if err != nil {
+		return err
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	type row struct {
+		placement.Placement
+		RateHz float64           `json:"rate_hz"`
+		Lat    bus.LatencyReport `json:"latency_us"`
+	}
+	var rows []row
+	for _, p := range list {
+		st := status[p.Spec.Session]
+		rows = append(rows, row{Placement: p, RateHz: st.RateHz, Lat: st.Latency})
+	}
+	sort.Slice(rows, func(i, j int) bool { return rows[i].Spec.Session < rows[j].Spec.Session })
+	if *jsonOut {
+		return writeJSONLine(stdout, map[string]any{"sessions": rows, "workers": loads})
+	}
+	tw := tabwriter.NewWriter(stdout, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "SESSION\tPROCESS\tRATE (bins/s)\tLATENCY p50/p99 (µs)\tMODEL")
+	for _, r := range rows {
+		owner := r.Owner
+		if owner == "" {
+			owner = "(none)"
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%.1f\t%.0f/%.0f\t%.12s\n", r.Spec.Session, owner, r.RateHz, r.Lat.P50, r.Lat.P99, r.Spec.Model)
+	}
+	tw.Flush()
+	fmt.Fprintf(stdout, "%d live workers:", len(loads))
+	for _, l := range loads {
+		fmt.Fprintf(stdout, " %s (%d)", l.ID, l.Sessions)
+	}
+	fmt.Fprintln(stdout)
+	return nil
+}
+
+func runSessionsAdd(ctx context.Context, args []string, stdout io.Writer) error {
+	fs := newFlags("sessions add", "sessions add --session S (--model HASH | --model-file F) [--nats URL] [flags]")
+	var cf clientFlags
+	cf.register(fs)
+	var sf simFlags
+	sf.register(fs)
+	hash := fs.String("model", "", "content hash of a model in the bci-models store")
+	file := fs.String("model-file", "", "model file to store and use")
+	replicas := fs.Int("replicas", 1, "replicas of the session's recording (3 on a 3-node cluster)")
+	every := fs.Int("snapshot-every", 50, "checkpoint the decoder state every this many bins")
+	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	if (*hash == "") == (*file == "") {
+		return fmt.Errorf("%w: give exactly one of --model and --model-file", errUsage)
+	}
+	nc, err := bus.Connect(cf.url, bus.ConnectOptions{Name: "bci-decode sessions add", Auth: cf.auth})
+	if err != nil {
+		return err
+	}
+	defer nc.Close()
+	js, err := jetstream.New(nc)
+	if err != nil {
+		return err
+	}
+	models, err := bus.OpenModels(ctx, js, *replicas)
+	if err != nil {
+		return err
+	}
+	if *file != "" {
+		b, err := os.ReadFile(*file)
+		if err != nil {
+			return err
+		}
+		if *hash, err = models.Put(ctx, b); err != nil {
+			return err
+		}
+	}
+	m, err := models.Get(ctx, *hash)
+	if err != nil {
+		return err
+	}
+	if m.Inputs() != sf.channels {
+		return fmt.Errorf("model %.12s expects %d channels, the session has %d", *hash, m.Inputs(), sf.channels)
+	}
+	b, err := placement.OpenBuckets(ctx, js, time.Second, *replicas)
+	if err != nil {
+		return err
+	}
+	spec := placement.Spec{Session: cf.session, Model: *hash, Channels: sf.channels, BinWidthNS: int64(sf.bin),
+		Seed: sf.seed, PopulationSeed: sf.popSeed, EpochNS: time.Now().UnixNano(), Replicas: *replicas, SnapshotEvery: *every}
+	if err := b.AddSession(ctx, spec); err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "session %s declared (simulated %d-channel array, %v bins, model %.12s); a worker will take it\n", spec.Session, spec.Channels, sf.bin, *hash)
+	return nil
+}
