@@ -31,7 +31,9 @@ type ClockWaiter struct {
 }
 
 // NewWaiter returns a waiter for one stream.
-func (c *Clock) NewWaiter() *ClockWaiter { return &ClockWaiter{ready: make(chan struct{}, 1), index: -1} }
+func (c *Clock) NewWaiter() *ClockWaiter {
+	return &ClockWaiter{ready: make(chan struct{}, 1), index: -1}
+}
 
 // WaitUntil returns once the clock has passed t, or ctx's error.
 func (c *Clock) WaitUntil(ctx context.Context, w *ClockWaiter, t time.Time) error {
