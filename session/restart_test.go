@@ -135,7 +135,11 @@ func TestSurvivesServerRestart(t *testing.T) {
 	info, err := stream.Info(ctx, jetstream.WithSubjectFilter(bus.BinsSubject("crash")))
 	require.NoError(t, err)
 	stored := info.State.Subjects[bus.BinsSubject("crash")]
-	assert.Equal(t, res.Record.Recorded, stored, "every acknowledged bin is in the stream after the restart")
+	// A bin whose acknowledgement was lost in the crash is counted as a
+	// gap although the server may have stored it: recording is at least
+	// what was acknowledged, never more than what was decoded.
+	assert.GreaterOrEqual(t, stored, res.Record.Recorded, "every acknowledged bin is in the stream after the restart")
+	assert.LessOrEqual(t, stored, uint64(bins))
 	first, err := stream.GetMsg(ctx, 1, jetstream.WithGetMsgSubject(bus.BinsSubject("crash")))
 	require.NoError(t, err)
 	seq, ok := seqOfMsg(first.Data)
