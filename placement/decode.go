@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"strconv"
 
 	"github.com/nats-io/nats.go/jetstream"
@@ -14,7 +13,6 @@ import (
 	"github.com/bci-decode/bci-decode/bus"
 	"github.com/bci-decode/bci-decode/decoder"
 	"github.com/bci-decode/bci-decode/encoder"
-	"github.com/bci-decode/bci-decode/replay"
 	"github.com/bci-decode/bci-decode/session"
 )
 
@@ -79,20 +77,23 @@ func (w *Worker) resume(ctx context.Context, s Spec, model *decoder.Loaded) (uin
 		return 0, fmt.Errorf("last recorded intent: %w", err)
 	}
 	next := in.Seq + 1
-	from := uint64(0)
+	from, streamSeq := uint64(0), uint64(1)
 	if m, err := stream.GetLastMsgForSubject(ctx, bus.SnapshotSubject(s.Session)); err == nil {
 		snap, err := bus.DecodeSnapshot(m.Data)
 		st, ok := model.Decoder.(decoder.StateSaver)
 		if err == nil && ok && snap.Model == model.Hash && snap.Seq < next {
 			if err := st.RestoreState(snap.State); err == nil {
-				from = snap.Seq + 1
+				// The bins after the checkpoint were recorded after it,
+				// so reading starts at the checkpoint's place in the
+				// stream: the catch-up does not grow with the session.
+				from, streamSeq = snap.Seq+1, m.Sequence
 			}
 		}
 	}
 	if from == 0 {
 		model.Reset()
 	}
-	if err := catchUp(ctx, w.js, s.Session, model, from, next); err != nil {
+	if err := catchUp(ctx, stream, s.Session, model, streamSeq, from, next); err != nil {
 		if ctx.Err() != nil {
 			return 0, err
 		}
@@ -103,35 +104,43 @@ func (w *Worker) resume(ctx context.Context, s Spec, model *decoder.Loaded) (uin
 }
 
 // catchUp steps the decoder through the recorded bins with seq in
-// [from, to), publishing nothing.
-func catchUp(ctx context.Context, js jetstream.JetStream, name string, model *decoder.Loaded, from, to uint64) error {
+// [from, to), reading the stream from stream sequence start on and
+// publishing nothing.
+func catchUp(ctx context.Context, stream jetstream.Stream, name string, model *decoder.Loaded, start, from, to uint64) error {
 	if from >= to {
 		return nil
 	}
-	src, err := replay.Open(ctx, js, name, replay.Range{})
+	cons, err := stream.OrderedConsumer(ctx, jetstream.OrderedConsumerConfig{
+		FilterSubjects: []string{bus.BinsSubject(name)},
+		DeliverPolicy:  jetstream.DeliverByStartSequencePolicy,
+		OptStartSeq:    start,
+	})
 	if err != nil {
 		return err
 	}
-	defer src.Close()
+	it, err := cons.Messages()
+	if err != nil {
+		return err
+	}
+	defer it.Stop()
 	out := make([]float32, model.Outputs())
 	var b encoder.Bin
 	want := from
 	for want < to {
-		err := src.ReadBin(ctx, &b)
-		if errors.Is(err, io.EOF) {
-			break
-		}
+		m, err := it.Next(jetstream.NextContext(ctx))
 		if err != nil {
 			return err
 		}
-		if b.Seq != want {
-			continue // before the checkpoint, or a duplicate
+		if err := encoder.DecodeBinMessage(m.Data(), &b); err != nil {
+			return fmt.Errorf("stream %s: %w", bus.StreamName(name), err)
 		}
-		model.Step(b.Features, out)
-		want++
-	}
-	if want < to {
-		return fmt.Errorf("the recording lacks bins %d-%d to catch up on", want, to-1)
+		if b.Seq == want {
+			model.Step(b.Features, out)
+			want++
+		}
+		if meta, err := m.Metadata(); err == nil && meta.NumPending == 0 && want < to {
+			return fmt.Errorf("the recording lacks bins %d-%d to catch up on", want, to-1)
+		}
 	}
 	return nil
 }

@@ -21,6 +21,7 @@ import (
 	"github.com/bci-decode/bci-decode/encoder"
 	"github.com/bci-decode/bci-decode/internal/testkit"
 	"github.com/bci-decode/bci-decode/placement"
+	"github.com/bci-decode/bci-decode/replay"
 )
 
 func cluster(t *testing.T, n int) []*bus.Server {
@@ -169,9 +170,25 @@ func TestFailover(t *testing.T) {
 		assert.Equal(t, uint64(len(all)-1), all[len(all)-1]-all[0], "%s: no seq missing", subj)
 	}
 
-	// Every bin up to the last decoded is in the R3 stream, once.
+	// Every bin up to the last decoded is in the R3 stream, once; and the
+	// session as published, across the takeover, is exactly what one
+	// uninterrupted decoder would have produced from those bins.
 	bp.cancel()
 	<-bp.done
+	for _, name := range victims {
+		live, err := replay.RecordedIntents(ctx, js, name)
+		require.NoError(t, err)
+		src, err := replay.Open(ctx, js, name, replay.Range{})
+		require.NoError(t, err)
+		fresh, err := decoder.Decode(mb)
+		require.NoError(t, err)
+		res, err := replay.Run(ctx, src, 96, fresh, replay.Options{})
+		src.Close()
+		require.NoError(t, err)
+		d := replay.Compare(live, res.Intents[:min(len(res.Intents), len(live))])
+		assert.True(t, d.Identical, "%s: %s", name, d.Mismatch)
+		assert.Greater(t, d.Compared, 100)
+	}
 	for i := range 3 {
 		name := fmt.Sprintf("s%d", i)
 		stream, err := js.Stream(ctx, bus.StreamName(name))
