@@ -1,6 +1,7 @@
 package acquire
 
 import (
+	"context"
 	"fmt"
 	"io"
 	"math"
@@ -160,7 +161,10 @@ func (b *Broadband) Info() Info {
 func (b *Broadband) Truth() []Spike { return b.truth }
 
 // ReadFrame implements Source.
-func (b *Broadband) ReadFrame(f *Frame) error {
+func (b *Broadband) ReadFrame(ctx context.Context, f *Frame) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
 	if b.limit > 0 && b.n >= b.limit {
 		return io.EOF
 	}

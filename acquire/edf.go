@@ -3,6 +3,7 @@ package acquire
 import (
 	"bufio"
 	"bytes"
+	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -10,6 +11,17 @@ import (
 	"strconv"
 	"strings"
 )
+
+func init() {
+	open := func(_ context.Context, path string, p *Params) (Opened, error) {
+		if err := noRebin(p, "EDF files"); err != nil {
+			return Opened{}, err
+		}
+		return continuous(OpenEDF(path, EDFOptions{}))
+	}
+	RegisterFormat("edf", []string{".edf"}, open)
+	RegisterFormat("bdf", []string{".bdf"}, open)
+}
 
 // EDFSignal describes one signal of an EDF/BDF file.
 type EDFSignal struct {
@@ -186,7 +198,10 @@ func (e *EDF) Info() Info {
 }
 
 // ReadFrame implements Source: one data record per frame.
-func (e *EDF) ReadFrame(f *Frame) error {
+func (e *EDF) ReadFrame(ctx context.Context, f *Frame) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
 	if e.hdr.Records >= 0 && e.nrec >= e.hdr.Records {
 		return io.EOF
 	}

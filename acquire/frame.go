@@ -1,6 +1,9 @@
 package acquire
 
-import "errors"
+import (
+	"context"
+	"errors"
+)
 
 // Frame is one block of continuous samples from a source.
 type Frame struct {
@@ -37,46 +40,11 @@ type Info struct {
 //
 // ReadFrame fills f, reusing f.Data's capacity where it can, and returns
 // io.EOF once the source is exhausted. The frame belongs to the caller.
+// A source that waits (a socket, a live stream) returns ctx's error when
+// ctx ends first; files check ctx between reads.
 type Source interface {
 	Info() Info
-	ReadFrame(f *Frame) error
-}
-
-// Binned is one bin of pre-binned spike counts, as delivered by sources that
-// bin on their own. Targets carry the behaviour recorded alongside, when the
-// source has it.
-type Binned struct {
-	Seq uint64
-	// Start and End bound the bin in nanoseconds (Unix time for live
-	// sources, time since the start of the recording for files).
-	Start, End int64
-	// Trial identifies the trial the bin belongs to; -1 when the source has
-	// no trial structure.
-	Trial int
-	// Counts holds one value per channel (spike counts or features).
-	Counts []float32
-	// Targets holds the behavioural variables (e.g. hand velocity).
-	Targets []float32
-}
-
-// BinnedInfo describes a binned source.
-type BinnedInfo struct {
-	Channels int
-	// BinWidth is the width of one bin in nanoseconds.
-	BinWidth int64
-	// ChannelNames, when known, names each feature column.
-	ChannelNames []string
-	// TargetNames names each entry of Binned.Targets (e.g. "vel_x").
-	TargetNames []string
-}
-
-// BinnedSource is a stream of pre-binned counts.
-//
-// ReadBinned fills b, reusing the capacity of its slices, and returns io.EOF
-// once the source is exhausted.
-type BinnedSource interface {
-	BinnedInfo() BinnedInfo
-	ReadBinned(b *Binned) error
+	ReadFrame(ctx context.Context, f *Frame) error
 }
 
 // ErrFormat is wrapped by every error that reports malformed input, so

@@ -57,28 +57,28 @@ func (p *Pacer) WaitUntil(ctx context.Context, t time.Time) error {
 	}
 }
 
-// PacedBinned hands out src's bins no earlier than real time: bin i is
-// released when as much wall time has passed since the first read as
-// recording time separates bin i's end from bin 0's start. With rebase set,
-// bin times are rewritten to wall-clock Unix nanoseconds, as a live array
-// would stamp them; otherwise they keep the source's times.
-func PacedBinned(ctx context.Context, src BinnedSource, rebase bool) BinnedSource {
-	return &pacedBinned{src: src, ctx: ctx, rebase: rebase}
+// Paced hands out src's bins no earlier than real time: bin i is released
+// when as much wall time has passed since the first read as recording time
+// separates bin i's end from bin 0's start. With rebase set, bin times are
+// rewritten to wall-clock Unix nanoseconds, as a live array would stamp
+// them; otherwise they keep the source's times (a replay at recorded pace
+// then gives the same intents as a fast one).
+func Paced(src BinSource, rebase bool) BinSource {
+	return &paced{src: src, rebase: rebase}
 }
 
-type pacedBinned struct {
-	src    BinnedSource
-	ctx    context.Context
+type paced struct {
+	src    BinSource
 	rebase bool
 	pacer  Pacer
 	epoch  time.Time
 	first  int64 // source Start of the first bin
 }
 
-func (p *pacedBinned) BinnedInfo() BinnedInfo { return p.src.BinnedInfo() }
+func (p *paced) Shape() Shape { return p.src.Shape() }
 
-func (p *pacedBinned) ReadBinned(b *Binned) error {
-	if err := p.src.ReadBinned(b); err != nil {
+func (p *paced) ReadBin(ctx context.Context, b *Bin) error {
+	if err := p.src.ReadBin(ctx, b); err != nil {
 		return err
 	}
 	if p.epoch.IsZero() {
@@ -90,7 +90,7 @@ func (p *pacedBinned) ReadBinned(b *Binned) error {
 		b.Start += off
 		b.End += off
 	}
-	return p.pacer.WaitUntil(p.ctx, due)
+	return p.pacer.WaitUntil(ctx, due)
 }
 
 // PacedWallClock hands out src's bins no earlier than their End, read as
@@ -98,22 +98,21 @@ func (p *pacedBinned) ReadBinned(b *Binned) error {
 // session resumed by another process keeps its original schedule). Bins
 // whose time has passed come at once, so a late reader catches up. The
 // streams of one process share clock, which must be running.
-func PacedWallClock(ctx context.Context, src BinnedSource, clock *Clock) BinnedSource {
-	return &wallPaced{src: src, ctx: ctx, clock: clock, w: clock.NewWaiter()}
+func PacedWallClock(src BinSource, clock *Clock) BinSource {
+	return &wallPaced{src: src, clock: clock, w: clock.NewWaiter()}
 }
 
 type wallPaced struct {
-	src   BinnedSource
-	ctx   context.Context
+	src   BinSource
 	clock *Clock
 	w     *ClockWaiter
 }
 
-func (p *wallPaced) BinnedInfo() BinnedInfo { return p.src.BinnedInfo() }
+func (p *wallPaced) Shape() Shape { return p.src.Shape() }
 
-func (p *wallPaced) ReadBinned(b *Binned) error {
-	if err := p.src.ReadBinned(b); err != nil {
+func (p *wallPaced) ReadBin(ctx context.Context, b *Bin) error {
+	if err := p.src.ReadBin(ctx, b); err != nil {
 		return err
 	}
-	return p.clock.WaitUntil(p.ctx, p.w, time.Unix(0, b.End))
+	return p.clock.WaitUntil(ctx, p.w, time.Unix(0, b.End))
 }

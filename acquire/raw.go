@@ -2,6 +2,7 @@ package acquire
 
 import (
 	"bufio"
+	"context"
 	"encoding/binary"
 	"errors"
 	"fmt"
@@ -11,6 +12,15 @@ import (
 	"strconv"
 	"strings"
 )
+
+func init() {
+	RegisterFormat("raw", []string{".dat", ".bin"}, func(_ context.Context, path string, p *Params) (Opened, error) {
+		if err := noRebin(p, "raw files"); err != nil {
+			return Opened{}, err
+		}
+		return continuous(OpenRaw(path, p.Raw))
+	})
+}
 
 // RawOptions describes an interleaved little-endian int16 file (.dat/.bin as
 // written by Open Ephys, SpikeGLX and Kilosort tools). Fields left zero are
@@ -103,7 +113,10 @@ func (r *Raw) Info() Info {
 // ReadFrame implements Source. A file that ends inside a sample frame gives
 // every complete sample first, then an error naming the byte offset of the
 // partial one.
-func (r *Raw) ReadFrame(f *Frame) error {
+func (r *Raw) ReadFrame(ctx context.Context, f *Frame) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
 	C := r.opts.Channels
 	frameBytes := 2 * C
 	want := r.opts.FrameSamples * frameBytes

@@ -2,6 +2,7 @@ package acquire_test
 
 import (
 	"bytes"
+	"context"
 	"encoding/binary"
 	"errors"
 	"io"
@@ -27,7 +28,7 @@ func readFrames(src acquire.Source) ([]float32, error) {
 	var out []float32
 	var f acquire.Frame
 	for {
-		err := src.ReadFrame(&f)
+		err := src.ReadFrame(context.Background(), &f)
 		if errors.Is(err, io.EOF) {
 			return out, nil
 		}

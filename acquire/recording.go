@@ -2,6 +2,7 @@ package acquire
 
 import (
 	"bufio"
+	"context"
 	"encoding/binary"
 	"encoding/json"
 	"errors"
@@ -10,6 +11,7 @@ import (
 	"io"
 	"math"
 	"os"
+	"time"
 )
 
 // Binned recording files (".bcr") hold a stream of bins with their targets:
@@ -35,6 +37,15 @@ const (
 	maxHeader        = 16 << 20
 )
 
+func init() {
+	RegisterFormat("bcr", []string{".bcr"}, func(_ context.Context, path string, p *Params) (Opened, error) {
+		if err := noRebin(p, "recordings"); err != nil {
+			return Opened{}, err
+		}
+		return binned(OpenRecording(path))
+	})
+}
+
 // RecordingHeader describes a binned recording.
 type RecordingHeader struct {
 	Channels     int      `json:"channels"`
@@ -45,21 +56,31 @@ type RecordingHeader struct {
 	Source string `json:"source,omitempty"`
 }
 
+// NewRecordingHeader describes a recording of bins of the given shape.
+func NewRecordingHeader(s Shape, source string) RecordingHeader {
+	return RecordingHeader{Channels: s.Channels, BinWidthNS: int64(s.BinWidth), ChannelNames: s.ChannelNames, TargetNames: s.Targets, Source: source}
+}
+
+// Shape is the shape of the recording's bins.
+func (h RecordingHeader) Shape() Shape {
+	return Shape{Channels: h.Channels, BinWidth: time.Duration(h.BinWidthNS), ChannelNames: h.ChannelNames, Targets: h.TargetNames}
+}
+
 // RecordSize is the size in bytes of one record.
 func RecordSize(channels, targets int) int { return recordFixed + 4*(channels+targets) }
 
 // AppendRecord appends b as one record to dst.
-func AppendRecord(dst []byte, b *Binned) []byte {
+func AppendRecord(dst []byte, b *Bin) []byte {
 	le := binary.LittleEndian
 	start := len(dst)
 	dst = le.AppendUint64(dst, b.Seq)
 	dst = le.AppendUint64(dst, uint64(b.Start))
 	dst = le.AppendUint64(dst, uint64(b.End))
 	dst = le.AppendUint32(dst, uint32(int32(b.Trial)))
-	for _, v := range b.Counts {
+	for _, v := range b.Features {
 		dst = le.AppendUint32(dst, math.Float32bits(v))
 	}
-	for _, v := range b.Targets {
+	for _, v := range b.Target {
 		dst = le.AppendUint32(dst, math.Float32bits(v))
 	}
 	return le.AppendUint32(dst, crc32.ChecksumIEEE(dst[start:]))
@@ -67,7 +88,7 @@ func AppendRecord(dst []byte, b *Binned) []byte {
 
 // DecodeRecord parses one record of the given shape from p (exactly
 // RecordSize bytes) into b, reusing b's slices. Errors wrap ErrFormat.
-func DecodeRecord(p []byte, b *Binned, channels, targets int) error {
+func DecodeRecord(p []byte, b *Bin, channels, targets int) error {
 	if len(p) != RecordSize(channels, targets) {
 		return fmt.Errorf("%w: record is %d bytes, want %d for %d channels and %d targets", ErrFormat, len(p), RecordSize(channels, targets), channels, targets)
 	}
@@ -80,15 +101,15 @@ func DecodeRecord(p []byte, b *Binned, channels, targets int) error {
 	b.Start = int64(le.Uint64(p[8:]))
 	b.End = int64(le.Uint64(p[16:]))
 	b.Trial = int(int32(le.Uint32(p[24:])))
-	b.Counts = resize(b.Counts, channels)
-	b.Targets = resize(b.Targets, targets)
+	b.Features = resize(b.Features, channels)
+	b.Target = resize(b.Target, targets)
 	off := 28
-	for i := range b.Counts {
-		b.Counts[i] = math.Float32frombits(le.Uint32(p[off:]))
+	for i := range b.Features {
+		b.Features[i] = math.Float32frombits(le.Uint32(p[off:]))
 		off += 4
 	}
-	for i := range b.Targets {
-		b.Targets[i] = math.Float32frombits(le.Uint32(p[off:]))
+	for i := range b.Target {
+		b.Target[i] = math.Float32frombits(le.Uint32(p[off:]))
 		off += 4
 	}
 	return nil
@@ -119,11 +140,8 @@ func CreateRecording(path string, hdr RecordingHeader) (*RecordingWriter, error)
 
 // NewRecordingWriter writes the header to w and returns a writer for records.
 func NewRecordingWriter(w io.Writer, hdr RecordingHeader) (*RecordingWriter, error) {
-	if hdr.Channels < 1 || hdr.BinWidthNS <= 0 {
-		return nil, fmt.Errorf("recording: invalid header: %d channels, bin width %d ns", hdr.Channels, hdr.BinWidthNS)
-	}
-	if len(hdr.ChannelNames) != 0 && len(hdr.ChannelNames) != hdr.Channels {
-		return nil, fmt.Errorf("recording: %d channel names for %d channels", len(hdr.ChannelNames), hdr.Channels)
+	if err := hdr.Shape().Validate(); err != nil {
+		return nil, fmt.Errorf("recording: invalid header: %w", err)
 	}
 	js, err := json.Marshal(hdr)
 	if err != nil {
@@ -140,10 +158,10 @@ func NewRecordingWriter(w io.Writer, hdr RecordingHeader) (*RecordingWriter, err
 }
 
 // Write appends one bin; its shape must match the header.
-func (w *RecordingWriter) Write(b *Binned) error {
-	if len(b.Counts) != w.hdr.Channels || len(b.Targets) != len(w.hdr.TargetNames) {
+func (w *RecordingWriter) Write(b *Bin) error {
+	if len(b.Features) != w.hdr.Channels || len(b.Target) != len(w.hdr.TargetNames) {
 		return fmt.Errorf("recording: bin %d has %d channels and %d targets, the header says %d and %d",
-			b.Seq, len(b.Counts), len(b.Targets), w.hdr.Channels, len(w.hdr.TargetNames))
+			b.Seq, len(b.Features), len(b.Target), w.hdr.Channels, len(w.hdr.TargetNames))
 	}
 	w.buf = AppendRecord(w.buf[:0], b)
 	if _, err := w.w.Write(w.buf); err != nil {
@@ -166,7 +184,7 @@ func (w *RecordingWriter) Close() error {
 	return nil
 }
 
-// RecordingReader streams a binned recording; it implements BinnedSource.
+// RecordingReader streams a binned recording; it implements BinSource.
 type RecordingReader struct {
 	file
 	name string
@@ -207,9 +225,8 @@ func NewRecordingReader(r io.Reader, name string) (*RecordingReader, error) {
 	if err := json.Unmarshal(js, &hdr); err != nil {
 		return nil, fmt.Errorf("%s: byte 10: %w: header: %v", name, ErrFormat, err)
 	}
-	if hdr.Channels < 1 || hdr.Channels > 1<<20 || hdr.BinWidthNS <= 0 || len(hdr.TargetNames) > 1<<10 ||
-		(len(hdr.ChannelNames) != 0 && len(hdr.ChannelNames) != hdr.Channels) {
-		return nil, fmt.Errorf("%s: byte 10: %w: header has %d channels, %d channel names, bin width %d ns", name, ErrFormat, hdr.Channels, len(hdr.ChannelNames), hdr.BinWidthNS)
+	if err := hdr.Shape().Validate(); err != nil {
+		return nil, fmt.Errorf("%s: byte 10: header: %w", name, err)
 	}
 	return &RecordingReader{name: name, r: br, hdr: hdr, off: int64(10 + n), buf: make([]byte, RecordSize(hdr.Channels, len(hdr.TargetNames)))}, nil
 }
@@ -217,15 +234,16 @@ func NewRecordingReader(r io.Reader, name string) (*RecordingReader, error) {
 // Header returns the recording's header.
 func (r *RecordingReader) Header() RecordingHeader { return r.hdr }
 
-// BinnedInfo implements BinnedSource.
-func (r *RecordingReader) BinnedInfo() BinnedInfo {
-	return BinnedInfo{Channels: r.hdr.Channels, BinWidth: r.hdr.BinWidthNS, ChannelNames: r.hdr.ChannelNames, TargetNames: r.hdr.TargetNames}
-}
+// Shape implements BinSource.
+func (r *RecordingReader) Shape() Shape { return r.hdr.Shape() }
 
-// ReadBinned implements BinnedSource. A damaged or truncated record is
-// reported with its byte offset; values that are not finite are reported
-// with their channel.
-func (r *RecordingReader) ReadBinned(b *Binned) error {
+// ReadBin implements BinSource. A damaged or truncated record is reported
+// with its byte offset; values that are not finite are reported with their
+// channel.
+func (r *RecordingReader) ReadBin(ctx context.Context, b *Bin) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
 	n, err := io.ReadFull(r.r, r.buf)
 	switch {
 	case errors.Is(err, io.EOF):
@@ -238,7 +256,7 @@ func (r *RecordingReader) ReadBinned(b *Binned) error {
 	if err := DecodeRecord(r.buf, b, r.hdr.Channels, len(r.hdr.TargetNames)); err != nil {
 		return fmt.Errorf("%s: byte %d: record %d: %w", r.name, r.off, r.n, err)
 	}
-	for c, v := range b.Counts {
+	for c, v := range b.Features {
 		if math.IsNaN(float64(v)) || math.IsInf(float64(v), 0) {
 			return fmt.Errorf("%s: byte %d: record %d channel %d: %w: value %v", r.name, r.off+28+4*int64(c), r.n, c, ErrFormat, v)
 		}
@@ -246,4 +264,39 @@ func (r *RecordingReader) ReadBinned(b *Binned) error {
 	r.off += int64(len(r.buf))
 	r.n++
 	return nil
+}
+
+// WriteRecording copies src to a new recording file at path, describing
+// it as source, and returns the number of bins written. A failed copy
+// removes the partial file.
+func WriteRecording(ctx context.Context, path string, src BinSource, source string) (int, error) {
+	w, err := CreateRecording(path, NewRecordingHeader(src.Shape(), source))
+	if err != nil {
+		return 0, err
+	}
+	n, err := copyBins(ctx, w, src)
+	if cerr := w.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		_ = os.Remove(path)
+		return n, err
+	}
+	return n, nil
+}
+
+func copyBins(ctx context.Context, w *RecordingWriter, src BinSource) (int, error) {
+	var b Bin
+	for n := 0; ; n++ {
+		err := src.ReadBin(ctx, &b)
+		if errors.Is(err, io.EOF) {
+			return n, nil
+		}
+		if err == nil {
+			err = w.Write(&b)
+		}
+		if err != nil {
+			return n, err
+		}
+	}
 }

@@ -2,6 +2,7 @@ package acquire_test
 
 import (
 	"bytes"
+	"context"
 	"errors"
 	"io"
 	"math"
@@ -20,13 +21,13 @@ func writeSimRecording(t testing.TB, n int) []byte {
 	t.Helper()
 	sim, err := acquire.NewSimulator(acquire.SimConfig{Seed: 3, Channels: 8, Bins: n})
 	require.NoError(t, err)
-	info := sim.BinnedInfo()
+	info := sim.Shape()
 	var buf bytes.Buffer
-	w, err := acquire.NewRecordingWriter(&buf, acquire.RecordingHeader{Channels: 8, BinWidthNS: info.BinWidth, TargetNames: info.TargetNames, Source: "test"})
+	w, err := acquire.NewRecordingWriter(&buf, acquire.NewRecordingHeader(info, "test"))
 	require.NoError(t, err)
-	var b acquire.Binned
+	var b acquire.Bin
 	for {
-		err := sim.ReadBinned(&b)
+		err := sim.ReadBin(context.Background(), &b)
 		if errors.Is(err, io.EOF) {
 			break
 		}
@@ -37,11 +38,11 @@ func writeSimRecording(t testing.TB, n int) []byte {
 	return buf.Bytes()
 }
 
-func readAll(r acquire.BinnedSource) ([]acquire.Binned, error) {
-	var out []acquire.Binned
+func readAll(r acquire.BinSource) ([]acquire.Bin, error) {
+	var out []acquire.Bin
 	for {
-		var b acquire.Binned
-		err := r.ReadBinned(&b)
+		var b acquire.Bin
+		err := r.ReadBin(context.Background(), &b)
 		if errors.Is(err, io.EOF) {
 			return out, nil
 		}
@@ -80,9 +81,9 @@ func TestRecordingErrors(t *testing.T) {
 	}
 	nan := bytes.Clone(good)
 	// channel 2 of record 1 becomes NaN, with a matching checksum
-	var rec acquire.Binned
+	var rec acquire.Bin
 	require.NoError(t, acquire.DecodeRecord(good[hdrEnd+acquire.RecordSize(8, 4):hdrEnd+2*acquire.RecordSize(8, 4)], &rec, 8, 4))
-	rec.Counts[2] = float32(math.NaN())
+	rec.Features[2] = float32(math.NaN())
 	copy(nan[hdrEnd+acquire.RecordSize(8, 4):], acquire.AppendRecord(nil, &rec))
 
 	tests := []struct {
@@ -125,11 +126,11 @@ func FuzzRecording(f *testing.F) {
 		if err != nil {
 			return
 		}
-		info := r.BinnedInfo()
+		info := r.Shape()
 		bins, _ := readAll(r)
 		for _, b := range bins {
-			if len(b.Counts) != info.Channels || len(b.Targets) != len(info.TargetNames) {
-				t.Fatalf("bin shape %d/%d, header %d/%d", len(b.Counts), len(b.Targets), info.Channels, len(info.TargetNames))
+			if len(b.Features) != info.Channels || len(b.Target) != len(info.Targets) {
+				t.Fatalf("bin shape %d/%d, header %d/%d", len(b.Features), len(b.Target), info.Channels, len(info.Targets))
 			}
 		}
 	})

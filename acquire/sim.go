@@ -1,10 +1,12 @@
 package acquire
 
 import (
+	"context"
 	"fmt"
 	"io"
 	"math"
 	"math/rand/v2"
+	"time"
 )
 
 // Task selects the behaviour that drives the simulated population.
@@ -21,14 +23,14 @@ const (
 )
 
 // SimConfig configures the binned simulator. Zero fields take the defaults
-// of DefaultSimConfig, filled in one place by withDefaults.
+// of DefaultSimConfig, filled in one place by EnsureDefaults.
 type SimConfig struct {
 	// Seed makes the population, the task and the spikes reproducible.
 	Seed uint64
 	// Channels is the number of simulated neurons (one per channel).
 	Channels int
-	// BinWidth is the bin width in nanoseconds.
-	BinWidth int64
+	// BinWidth is the time one bin spans.
+	BinWidth time.Duration
 	// Task is the reach task.
 	Task Task
 	// Bins limits the stream length; 0 means unbounded.
@@ -51,11 +53,24 @@ type SimConfig struct {
 	PopulationSeed uint64
 }
 
+func init() {
+	RegisterScheme("sim", func(_ context.Context, arg string, p *Params) (Opened, error) {
+		if arg != "" {
+			return Opened{}, fmt.Errorf("the simulator takes its settings from flags, not %q", arg)
+		}
+		s, err := NewSimulator(p.Sim)
+		if err != nil {
+			return Opened{}, err
+		}
+		return Opened{Bins: s, Rebase: true, Close: func() error { return nil }}, nil
+	})
+}
+
 // DefaultSimConfig is the simulator's default setting.
 var DefaultSimConfig = SimConfig{
 	Seed:         1,
 	Channels:     96,
-	BinWidth:     20e6,
+	BinWidth:     20 * time.Millisecond,
 	Task:         TaskCentreOut,
 	Radius:       10,
 	BaselineHz:   [2]float64{5, 25},
@@ -63,7 +78,8 @@ var DefaultSimConfig = SimConfig{
 	PeakSpeed:    30,
 }
 
-func (c SimConfig) withDefaults() SimConfig {
+// EnsureDefaults fills the zero fields of c with DefaultSimConfig's.
+func (c *SimConfig) EnsureDefaults() {
 	d := DefaultSimConfig
 	if c.Seed == 0 {
 		c.Seed = d.Seed
@@ -92,7 +108,6 @@ func (c SimConfig) withDefaults() SimConfig {
 	if c.PopulationSeed == 0 {
 		c.PopulationSeed = c.Seed
 	}
-	return c
 }
 
 // SimTargetNames are the targets every simulated bin carries, in order.
@@ -115,17 +130,31 @@ type Simulator struct {
 	dt       float64 // bin width, s
 }
 
+// Validate reports settings that mean nothing. It checks the values as
+// they are: a zero that EnsureDefaults would fill is an error here.
+func (c *SimConfig) Validate() error {
+	switch {
+	case c.Channels < 1 || c.Channels > 1<<16:
+		return fmt.Errorf("simulator: %d channels (want 1-65536)", c.Channels)
+	case c.BinWidth < 100*time.Microsecond || c.BinWidth > time.Minute:
+		return fmt.Errorf("simulator: bin width %v (want 0.1 ms to 1 min)", c.BinWidth)
+	case c.Bins < 0:
+		return fmt.Errorf("simulator: %d bins", c.Bins)
+	case c.Task != TaskCentreOut && c.Task != TaskRandomTarget:
+		return fmt.Errorf("simulator: unknown task %q (want %q or %q)", c.Task, TaskCentreOut, TaskRandomTarget)
+	case !(c.DriftHz >= 0 && c.DriftHz <= 1000):
+		return fmt.Errorf("simulator: drift %v Hz per sqrt(minute) (want 0-1000)", c.DriftHz)
+	}
+	return nil
+}
+
 // NewSimulator builds a simulator; it reports an error for invalid settings.
 func NewSimulator(cfg SimConfig) (*Simulator, error) {
-	cfg = cfg.withDefaults()
-	switch {
-	case cfg.Channels < 1:
-		return nil, fmt.Errorf("simulator: %d channels, need at least 1", cfg.Channels)
-	case cfg.BinWidth < 1e5:
-		return nil, fmt.Errorf("simulator: bin width %d ns is below 0.1 ms", cfg.BinWidth)
-	case cfg.Task != TaskCentreOut && cfg.Task != TaskRandomTarget:
-		return nil, fmt.Errorf("simulator: unknown task %q (want %q or %q)", cfg.Task, TaskCentreOut, TaskRandomTarget)
-	case cfg.BaselineHz[0] < 0 || cfg.BaselineHz[1] < cfg.BaselineHz[0] || cfg.ModulationHz[0] < 0 || cfg.ModulationHz[1] < cfg.ModulationHz[0]:
+	cfg.EnsureDefaults()
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	if cfg.BaselineHz[0] < 0 || cfg.BaselineHz[1] < cfg.BaselineHz[0] || cfg.ModulationHz[0] < 0 || cfg.ModulationHz[1] < cfg.ModulationHz[0] {
 		return nil, fmt.Errorf("simulator: invalid rate ranges baseline %v modulation %v", cfg.BaselineHz, cfg.ModulationHz)
 	}
 	pop := rand.New(rand.NewPCG(cfg.PopulationSeed, 0x6e657572))
@@ -136,7 +165,7 @@ func NewSimulator(cfg SimConfig) (*Simulator, error) {
 		depth: make([]float64, cfg.Channels),
 		pdx:   make([]float64, cfg.Channels),
 		pdy:   make([]float64, cfg.Channels),
-		dt:    float64(cfg.BinWidth) / 1e9,
+		dt:    cfg.BinWidth.Seconds(),
 	}
 	for i := range cfg.Channels {
 		s.base[i] = uniform(pop, cfg.BaselineHz)
@@ -152,43 +181,46 @@ func uniform(r *rand.Rand, lohi [2]float64) float64 {
 	return lohi[0] + (lohi[1]-lohi[0])*r.Float64()
 }
 
-// BinnedInfo implements BinnedSource.
-func (s *Simulator) BinnedInfo() BinnedInfo {
+// Shape implements BinSource.
+func (s *Simulator) Shape() Shape {
 	names := make([]string, s.cfg.Channels)
 	for i := range names {
 		names[i] = fmt.Sprintf("sim%03d", i)
 	}
-	return BinnedInfo{Channels: s.cfg.Channels, BinWidth: s.cfg.BinWidth, ChannelNames: names, TargetNames: SimTargetNames}
+	return Shape{Channels: s.cfg.Channels, BinWidth: s.cfg.BinWidth, ChannelNames: names, Targets: SimTargetNames}
 }
 
 // Config returns the simulator's settings with defaults filled in.
 func (s *Simulator) Config() SimConfig { return s.cfg }
 
-// ReadBinned implements BinnedSource: it advances the task by one bin and
-// draws each neuron's spike count. It does not allocate once b's slices
-// have grown to size.
-func (s *Simulator) ReadBinned(b *Binned) error {
+// ReadBin implements BinSource: it advances the task by one bin and draws
+// each neuron's spike count. It does not allocate once b's slices have
+// grown to size.
+func (s *Simulator) ReadBin(ctx context.Context, b *Bin) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
 	if s.cfg.Bins > 0 && s.seq >= uint64(s.cfg.Bins) {
 		return io.EOF
 	}
 	vx, vy, px, py, trial := s.reach.step(s.dt)
 	b.Seq = s.seq
-	b.Start = s.cfg.StartTime + int64(s.seq)*s.cfg.BinWidth
-	b.End = b.Start + s.cfg.BinWidth
+	b.Start = s.cfg.StartTime + int64(s.seq)*int64(s.cfg.BinWidth)
+	b.End = b.Start + int64(s.cfg.BinWidth)
 	b.Trial = trial
-	b.Counts = resize(b.Counts, s.cfg.Channels)
-	b.Targets = resize(b.Targets, len(SimTargetNames))
-	b.Targets[0], b.Targets[1], b.Targets[2], b.Targets[3] = float32(vx), float32(vy), float32(px), float32(py)
+	b.Features = resize(b.Features, s.cfg.Channels)
+	b.Target = resize(b.Target, len(SimTargetNames))
+	b.Target[0], b.Target[1], b.Target[2], b.Target[3] = float32(vx), float32(vy), float32(px), float32(py)
 	drift := 0.0
 	if s.cfg.DriftHz > 0 {
 		drift = s.cfg.DriftHz * math.Sqrt(s.dt/60)
 	}
-	for i := range b.Counts {
+	for i := range b.Features {
 		if drift > 0 {
 			s.base[i] = math.Max(0, s.base[i]+drift*s.rng.NormFloat64())
 		}
 		rate := s.base[i] + s.depth[i]*(vx*s.pdx[i]+vy*s.pdy[i])/s.cfg.PeakSpeed
-		b.Counts[i] = float32(poisson(s.rng, math.Max(rate, 0)*s.dt))
+		b.Features[i] = float32(poisson(s.rng, math.Max(rate, 0)*s.dt))
 	}
 	s.seq++
 	return nil
@@ -223,9 +255,9 @@ func poisson(r *rand.Rand, lambda float64) int {
 // Skip advances the simulator past n bins without returning them, so a
 // stream can resume at a given seq with the same bins it would have had.
 func (s *Simulator) Skip(n uint64) error {
-	var b Binned
+	var b Bin
 	for range n {
-		if err := s.ReadBinned(&b); err != nil {
+		if err := s.ReadBin(context.Background(), &b); err != nil {
 			return err
 		}
 	}

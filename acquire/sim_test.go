@@ -13,7 +13,7 @@ import (
 )
 
 func TestSimulatorDeterministic(t *testing.T) {
-	read := func(seed uint64) []acquire.Binned {
+	read := func(seed uint64) []acquire.Bin {
 		s, err := acquire.NewSimulator(acquire.SimConfig{Seed: seed, Bins: 200})
 		require.NoError(t, err)
 		bins, err := readAll(s)
@@ -34,14 +34,14 @@ func TestSimulatorReachKinematics(t *testing.T) {
 			var peak float64
 			px, py := 0.0, 0.0
 			for _, b := range bins {
-				vx, vy := float64(b.Targets[0]), float64(b.Targets[1])
+				vx, vy := float64(b.Target[0]), float64(b.Target[1])
 				peak = max(peak, math.Hypot(vx, vy))
 				// position integrates velocity
 				px += vx * 0.02
 				py += vy * 0.02
-				assert.InDelta(t, px, b.Targets[2], 1e-3)
-				assert.InDelta(t, py, b.Targets[3], 1e-3)
-				assert.LessOrEqual(t, math.Hypot(float64(b.Targets[2]), float64(b.Targets[3])), 10*math.Sqrt2+1e-3)
+				assert.InDelta(t, px, b.Target[2], 1e-3)
+				assert.InDelta(t, py, b.Target[3], 1e-3)
+				assert.LessOrEqual(t, math.Hypot(float64(b.Target[2]), float64(b.Target[3])), 10*math.Sqrt2+1e-3)
 			}
 			// minimum-jerk reaches of 10 cm in 0.5-1 s peak at 1.875·d/T
 			assert.Greater(t, peak, 15.0)
@@ -63,12 +63,12 @@ func TestSimulatorTuning(t *testing.T) {
 	for c := range 4 {
 		var sum, n [8]float64
 		for _, b := range bins {
-			vx, vy := float64(b.Targets[0]), float64(b.Targets[1])
+			vx, vy := float64(b.Target[0]), float64(b.Target[1])
 			if math.Hypot(vx, vy) < 15 {
 				continue
 			}
 			k := int(math.Round(math.Atan2(vy, vx)/(math.Pi/4)+8)) % 8
-			sum[k] += float64(b.Counts[c])
+			sum[k] += float64(b.Features[c])
 			n[k]++
 		}
 		lo, hi := math.Inf(1), math.Inf(-1)
@@ -95,16 +95,16 @@ func TestSimulatorRejectsBadConfig(t *testing.T) {
 func TestSimulatorDoesNotAllocate(t *testing.T) {
 	s, err := acquire.NewSimulator(acquire.SimConfig{Seed: 1})
 	require.NoError(t, err)
-	var b acquire.Binned
-	require.NoError(t, s.ReadBinned(&b))
-	assert.Zero(t, testing.AllocsPerRun(1000, func() { _ = s.ReadBinned(&b) }))
+	var b acquire.Bin
+	require.NoError(t, s.ReadBin(context.Background(), &b))
+	assert.Zero(t, testing.AllocsPerRun(1000, func() { _ = s.ReadBin(context.Background(), &b) }))
 }
 
-func TestPacedBinnedRunsInRealTime(t *testing.T) {
+func TestPacedRunsInRealTime(t *testing.T) {
 	s, err := acquire.NewSimulator(acquire.SimConfig{Seed: 1, BinWidth: 5e6, Bins: 40})
 	require.NoError(t, err)
 	start := time.Now()
-	p := acquire.PacedBinned(context.Background(), s, true)
+	p := acquire.Paced(s, true)
 	bins, err := readAll(p)
 	require.NoError(t, err)
 	require.Len(t, bins, 40)
@@ -117,6 +117,6 @@ func TestPacedBinnedRunsInRealTime(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
 	s2, _ := acquire.NewSimulator(acquire.SimConfig{Seed: 1, BinWidth: 5e6})
-	var b acquire.Binned
-	assert.ErrorIs(t, acquire.PacedBinned(ctx, s2, true).ReadBinned(&b), context.Canceled)
+	var b acquire.Bin
+	assert.ErrorIs(t, acquire.Paced(s2, true).ReadBin(ctx, &b), context.Canceled)
 }

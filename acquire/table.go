@@ -1,6 +1,7 @@
 package acquire
 
 import (
+	"context"
 	"encoding/csv"
 	"errors"
 	"fmt"
@@ -10,6 +11,12 @@ import (
 	"strings"
 	"time"
 )
+
+func init() {
+	RegisterFormat("csv", []string{".csv"}, func(_ context.Context, path string, p *Params) (Opened, error) {
+		return binned(OpenTable(path, TableOptions{Rebin: p.Rebin}))
+	})
+}
 
 // TableOptions configures a binned table source. Zero fields take defaults.
 type TableOptions struct {
@@ -47,14 +54,14 @@ var (
 // Table streams a CSV table of binned spike counts (or rates) with
 // behavioural columns, such as the MC_Maze trials (1 ms rows, unit_*
 // counts, hand_vel_*) and the chewie_m1 session (100 ms rows, trial column,
-// rate_* rates, vel_*). It implements BinnedSource; rows are read one at a
+// rate_* rates, vel_*). It implements BinSource; rows are read one at a
 // time, so tables of any length stream in constant memory.
 type Table struct {
 	file
-	name string
-	r    *csv.Reader
-	opts TableOptions
-	info BinnedInfo
+	name  string
+	r     *csv.Reader
+	opts  TableOptions
+	shape Shape
 
 	featCols, targCols []int
 	trialCol, timeCol  int
@@ -155,17 +162,20 @@ func (t *Table) next(r *tableRow) error {
 	return t.readRow(r)
 }
 
-// ReadBinned implements BinnedSource: one bin from Rebin rows of one trial.
-func (t *Table) ReadBinned(b *Binned) error {
+// ReadBin implements BinSource: one bin from Rebin rows of one trial.
+func (t *Table) ReadBin(ctx context.Context, b *Bin) error {
 	k := t.opts.Rebin
 	for {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
 		if err := t.next(&t.first); err != nil {
 			return err
 		}
-		b.Counts = resize(b.Counts, len(t.featCols))
-		b.Targets = resize(b.Targets, len(t.targCols))
-		copy(b.Counts, t.first.feat)
-		copy(b.Targets, t.first.targ)
+		b.Features = resize(b.Features, len(t.featCols))
+		b.Target = resize(b.Target, len(t.targCols))
+		copy(b.Features, t.first.feat)
+		copy(b.Target, t.first.targ)
 		n := 1
 		for n < k {
 			err := t.next(&t.row)
@@ -183,21 +193,21 @@ func (t *Table) ReadBinned(b *Binned) error {
 				break
 			}
 			for i, v := range t.row.feat {
-				b.Counts[i] += v
+				b.Features[i] += v
 			}
 			for i, v := range t.row.targ {
-				b.Targets[i] += v
+				b.Target[i] += v
 			}
 			n++
 		}
 		if n < k {
 			continue
 		}
-		for i := range b.Counts {
-			b.Counts[i] *= t.rateScale
+		for i := range b.Features {
+			b.Features[i] *= t.rateScale
 		}
-		for i := range b.Targets {
-			b.Targets[i] /= float32(k)
+		for i := range b.Target {
+			b.Target[i] /= float32(k)
 		}
 		b.Seq = t.seq
 		b.Trial = t.first.trial
@@ -206,7 +216,7 @@ func (t *Table) ReadBinned(b *Binned) error {
 		} else {
 			b.Start = int64(math.Round(t.first.time * 1e9))
 		}
-		b.End = b.Start + t.info.BinWidth
+		b.End = b.Start + int64(t.shape.BinWidth)
 		t.seq++
 		return nil
 	}
@@ -283,7 +293,7 @@ func NewTable(r io.Reader, name string, opts TableOptions) (*Table, error) {
 	if t.rates && !opts.KeepRates {
 		t.rateScale = float32(width.Seconds())
 	}
-	t.info = BinnedInfo{Channels: len(t.featCols), BinWidth: int64(width) * int64(opts.Rebin), ChannelNames: featNames, TargetNames: targNames}
+	t.shape = Shape{Channels: len(t.featCols), BinWidth: width * time.Duration(opts.Rebin), ChannelNames: featNames, Targets: targNames}
 	t.row = t.newRow()
 	t.first = t.newRow()
 	return t, nil
@@ -315,8 +325,8 @@ func (t *Table) inferWidth() (time.Duration, error) {
 	return w, nil
 }
 
-// BinnedInfo implements BinnedSource.
-func (t *Table) BinnedInfo() BinnedInfo { return t.info }
+// Shape implements BinSource.
+func (t *Table) Shape() Shape { return t.shape }
 
 func contains(list []string, s string) bool {
 	for _, x := range list {

@@ -5,6 +5,7 @@ import (
 	"math"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -17,16 +18,16 @@ func TestTableMCMaze(t *testing.T) {
 	path := shareddata.Path(t, "data", "mc_maze_trials", "trial_748.csv")
 	tests := []struct {
 		rebin int
-		width int64
+		width time.Duration
 	}{{1, 1e6}, {20, 20e6}}
 	for _, tc := range tests {
 		tab, err := acquire.OpenTable(path, acquire.TableOptions{Rebin: tc.rebin})
 		require.NoError(t, err)
-		info := tab.BinnedInfo()
+		info := tab.Shape()
 		assert.Equal(t, 182, info.Channels)
 		assert.Equal(t, tc.width, info.BinWidth)
-		assert.Equal(t, []string{"vel_x", "vel_y", "pos_x", "pos_y"}, info.TargetNames[:4])
-		assert.Contains(t, info.TargetNames, "cursor_pos_x")
+		assert.Equal(t, []string{"vel_x", "vel_y", "pos_x", "pos_y"}, info.Targets[:4])
+		assert.Contains(t, info.Targets, "cursor_pos_x")
 		bins, err := readAll(tab)
 		require.NoError(t, err)
 		require.NoError(t, tab.Close())
@@ -36,8 +37,8 @@ func TestTableMCMaze(t *testing.T) {
 		for i, b := range bins {
 			assert.Equal(t, uint64(i), b.Seq)
 			assert.Equal(t, 0, b.Trial)
-			assert.Equal(t, tc.width, b.End-b.Start)
-			for _, c := range b.Counts {
+			assert.Equal(t, tc.width, b.Width())
+			for _, c := range b.Features {
 				assert.GreaterOrEqual(t, c, float32(0))
 				assert.LessOrEqual(t, c, float32(tc.rebin))
 				spikes += float64(c)
@@ -45,7 +46,7 @@ func TestTableMCMaze(t *testing.T) {
 		}
 		assert.Greater(t, spikes, 1000.0, "the trial has spikes")
 		if tc.rebin > 1 {
-			assert.Equal(t, int64(20e6), bins[1].Start-bins[0].Start)
+			assert.Equal(t, int64(tc.width), bins[1].Start-bins[0].Start)
 		}
 	}
 }
@@ -55,18 +56,18 @@ func TestTableChewie(t *testing.T) {
 	tab, err := acquire.OpenTable(path, acquire.TableOptions{})
 	require.NoError(t, err)
 	defer tab.Close()
-	info := tab.BinnedInfo()
+	info := tab.Shape()
 	assert.Equal(t, 174, info.Channels)
-	assert.Equal(t, int64(100e6), info.BinWidth)
+	assert.Equal(t, 100*time.Millisecond, info.BinWidth)
 	assert.Equal(t, "rate_u000", info.ChannelNames[0])
-	assert.Equal(t, []string{"vel_x", "vel_y", "pos_x", "pos_y", "target", "acc_x", "acc_y", "force_x", "force_y"}, info.TargetNames)
+	assert.Equal(t, []string{"vel_x", "vel_y", "pos_x", "pos_y", "target", "acc_x", "acc_y", "force_x", "force_y"}, info.Targets)
 	bins, err := readAll(tab)
 	require.NoError(t, err)
 	assert.Len(t, bins, 1640)
 	trials := map[int]bool{}
 	for _, b := range bins {
 		trials[b.Trial] = true
-		for _, c := range b.Counts {
+		for _, c := range b.Features {
 			// rates in spikes/s become counts per 100 ms bin
 			assert.InDelta(t, math.Round(float64(c)), c, 1e-3, "counts are whole")
 		}
@@ -83,11 +84,11 @@ func TestTableRebinKeepsTrialsApart(t *testing.T) {
 	bins, err := readAll(tab)
 	require.NoError(t, err)
 	require.Len(t, bins, 2)
-	assert.Equal(t, []float32{3}, bins[0].Counts)
-	assert.Equal(t, []float32{2}, bins[0].Targets)
+	assert.Equal(t, []float32{3}, bins[0].Features)
+	assert.Equal(t, []float32{2}, bins[0].Target)
 	assert.Equal(t, 1, bins[0].Trial)
-	assert.Equal(t, []float32{9}, bins[1].Counts)
-	assert.Equal(t, []float32{8}, bins[1].Targets)
+	assert.Equal(t, []float32{9}, bins[1].Features)
+	assert.Equal(t, []float32{8}, bins[1].Target)
 	assert.Equal(t, 2, bins[1].Trial)
 	assert.Equal(t, int64(20e6), bins[0].End-bins[0].Start)
 }
@@ -130,13 +131,13 @@ func FuzzTable(f *testing.F) {
 		if err != nil {
 			return
 		}
-		info := tab.BinnedInfo()
+		info := tab.Shape()
 		bins, _ := readAll(tab)
 		for _, b := range bins {
-			if len(b.Counts) != info.Channels || len(b.Targets) != len(info.TargetNames) {
-				t.Fatalf("bin shape %d/%d, info %d/%d", len(b.Counts), len(b.Targets), info.Channels, len(info.TargetNames))
+			if len(b.Features) != info.Channels || len(b.Target) != len(info.Targets) {
+				t.Fatalf("bin shape %d/%d, info %d/%d", len(b.Features), len(b.Target), info.Channels, len(info.Targets))
 			}
-			for _, v := range b.Counts {
+			for _, v := range b.Features {
 				if math.IsNaN(float64(v)) {
 					t.Fatal("NaN count")
 				}

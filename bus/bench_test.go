@@ -22,7 +22,9 @@ func BenchmarkPublish(b *testing.B) {
 			b.Fatal(err)
 		}
 		ctx := context.Background()
-		pub.Start(ctx)
+		if err := pub.Start(ctx); err != nil {
+			b.Fatal(err)
+		}
 		in := decoder.Intent{Kind: decoder.KindVelocity, Values: []float32{1.25, -3.5}, Model: "0123456789abcdef", Status: decoder.StatusOK}
 		b.ReportAllocs()
 		for b.Loop() {
@@ -30,10 +32,9 @@ func BenchmarkPublish(b *testing.B) {
 			pub.Consume(&in, nil)
 		}
 		b.StopTimer()
-		sum, err := pub.Close(ctx)
-		if err != nil {
+		if err := pub.Close(ctx); err != nil {
 			b.Fatal(err)
 		}
-		b.ReportMetric(float64(sum.Dropped)/float64(b.N), "dropped/op")
+		b.ReportMetric(float64(pub.Summary().Dropped)/float64(b.N), "dropped/op")
 	})
 }

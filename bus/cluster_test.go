@@ -11,6 +11,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/bci-decode/bci-decode/acquire"
 	"github.com/bci-decode/bci-decode/bus"
 	"github.com/bci-decode/bci-decode/internal/testkit"
 )
@@ -51,7 +52,7 @@ func TestClusterReplicatesRecordings(t *testing.T) {
 	require.Eventually(t, func() bool { // until the cluster has elected a meta leader
 		actx, acancel := context.WithTimeout(ctx, 2*time.Second)
 		defer acancel()
-		stream, err = bus.EnsureStream(actx, js, "r3", bus.SessionInfo{Channels: 2, BinWidth: 20e6}, 3)
+		stream, err = bus.EnsureStream(actx, js, "r3", bus.SessionInfo{Shape: acquire.Shape{Channels: 2, BinWidth: 20 * time.Millisecond}}, 3)
 		if err != nil {
 			t.Log(err)
 		}
@@ -80,7 +81,7 @@ func TestClusterReplicatesRecordings(t *testing.T) {
 		if err != nil {
 			return false
 		}
-		info, err := s.Info(actx)
-		return err == nil && info.State.Msgs == 100
+		info, err := s.Info(actx, jetstream.WithSubjectFilter(bus.BinsSubject("r3")))
+		return err == nil && info.State.Subjects[bus.BinsSubject("r3")] == 100
 	}, 30*time.Second, 200*time.Millisecond, "all 100 bins readable after losing a node")
 }

@@ -23,9 +23,6 @@ const (
 	VerbInfo   = "info"
 )
 
-// ControlSubject is the request subject of a control verb.
-func ControlSubject(session, verb string) string { return "bci." + session + ".control." + verb }
-
 // Controller is the live decoder as the control service drives it.
 type Controller interface {
 	// Swap loads the model with the given content hash and makes it decode
@@ -96,7 +93,7 @@ func StartControl(nc *nats.Conn, session string, c Controller, log zerolog.Logge
 	if err != nil {
 		return nil, fmt.Errorf("control service: %w", err)
 	}
-	g := svc.AddGroup("bci." + session + ".control")
+	g := svc.AddGroup(controlGroup(session))
 	handlers := map[string]micro.HandlerFunc{
 		VerbSwap: func(r micro.Request) {
 			req, err := ParseSwapRequest(r.Data())

@@ -15,7 +15,6 @@ import (
 	"github.com/bci-decode/bci-decode/acquire"
 	"github.com/bci-decode/bci-decode/bus"
 	"github.com/bci-decode/bci-decode/decoder"
-	"github.com/bci-decode/bci-decode/encoder"
 	"github.com/bci-decode/bci-decode/internal/testkit"
 	"github.com/bci-decode/bci-decode/pipeline"
 )
@@ -25,8 +24,8 @@ func startServer(t testing.TB) *bus.Server { return testkit.Server(t, bus.Server
 
 func connect(t testing.TB, url string) *nats.Conn { return testkit.Connect(t, url) }
 
-func fitKalman(t testing.TB) decoder.Decoder {
-	return testkit.Kalman(t, acquire.SimConfig{Seed: 1, Bins: 5000}).Decoder
+func fitKalman(t testing.TB) *decoder.Loaded {
+	return testkit.Kalman(t, acquire.SimConfig{Seed: 1, Bins: 5000})
 }
 
 // TestEndToEnd runs the simulator through the pipeline, publishes on an
@@ -48,15 +47,17 @@ func TestEndToEnd(t *testing.T) {
 	sim, err := acquire.NewSimulator(acquire.SimConfig{Seed: 9, Bins: bins})
 	require.NoError(t, err)
 	var p *pipeline.Pipeline
-	pub, err := bus.NewPublisher(pubConn, bus.PublisherOptions{Session: "e2e", Lossless: true, Stats: func() pipeline.Stats { return p.Stats() }})
+	pub, err := bus.NewPublisher(pubConn, bus.PublisherOptions{Session: "e2e", Lossless: true, Status: func(st *bus.Status) { s := p.Stats(); st.Pipeline = &s }})
 	require.NoError(t, err)
-	p, err = pipeline.New(encoder.NewBinnedReader(sim), 96, fitKalman(t), "model-1", pipeline.Options{}, pub)
+	m := fitKalman(t)
+	m.Hash = "model-1"
+	p, err = pipeline.New(sim, m, pipeline.Options{}, pub)
 	require.NoError(t, err)
 	ctx := context.Background()
-	pub.Start(ctx)
+	require.NoError(t, pub.Start(ctx))
 	require.NoError(t, p.Run(ctx))
-	sum, err := pub.Close(ctx)
-	require.NoError(t, err)
+	require.NoError(t, pub.Close(ctx))
+	sum := pub.Summary()
 	assert.Equal(t, uint64(bins), sum.Published)
 	assert.Zero(t, sum.Dropped)
 
@@ -100,9 +101,9 @@ func TestPublisherDropsWhenFullAndCounts(t *testing.T) {
 		in.Seq = uint64(i)
 		pub.Consume(&in, nil)
 	}
-	pub.Start(context.Background())
-	sum, err := pub.Close(context.Background())
-	require.NoError(t, err)
+	require.NoError(t, pub.Start(context.Background()))
+	require.NoError(t, pub.Close(context.Background()))
+	sum := pub.Summary()
 	assert.Equal(t, uint64(8), sum.Published)
 	assert.Equal(t, uint64(12), sum.Dropped)
 }
@@ -113,15 +114,14 @@ func TestConsumeDoesNotAllocate(t *testing.T) {
 	pub, err := bus.NewPublisher(nc, bus.PublisherOptions{Session: "allocs", StatusInterval: -1})
 	require.NoError(t, err)
 	ctx := context.Background()
-	pub.Start(ctx)
+	require.NoError(t, pub.Start(ctx))
 	in := decoder.Intent{Kind: decoder.KindVelocity, Values: []float32{1, 2}, Model: "m", Status: decoder.StatusOK}
 	pub.Consume(&in, nil)
 	allocs := testing.AllocsPerRun(1000, func() {
 		in.Seq++
 		pub.Consume(&in, nil)
 	})
-	_, err = pub.Close(ctx)
-	require.NoError(t, err)
+	require.NoError(t, pub.Close(ctx))
 	assert.Zero(t, allocs)
 }
 

@@ -11,9 +11,6 @@ import (
 	"github.com/bci-decode/bci-decode/decoder"
 )
 
-// ModelBucket is the Object Store bucket holding model files by content hash.
-const ModelBucket = "bci-models"
-
 // ErrNoModel is returned for a model hash the store does not hold.
 var ErrNoModel = errors.New("no such model")
 

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"strconv"
 	"sync/atomic"
 	"time"
 
@@ -12,18 +11,20 @@ import (
 	"github.com/nats-io/nats.go"
 	"github.com/rs/zerolog"
 
+	"github.com/bci-decode/bci-decode/acquire"
 	"github.com/bci-decode/bci-decode/decoder"
-	"github.com/bci-decode/bci-decode/encoder"
-	"github.com/bci-decode/bci-decode/pipeline"
+	"github.com/bci-decode/bci-decode/handoff"
 )
 
 // flushTimeout bounds the final flush when Close's context has no deadline.
 const flushTimeout = 5 * time.Second
 
-// PublisherOptions configures a Publisher. Zero fields take defaults.
+// PublisherOptions configures a Publisher.
 type PublisherOptions struct {
 	// Session names the subjects (required).
 	Session string
+	// Subject is where intents go (default bci.<session>.intent).
+	Subject string
 	// Buffer is the number of intents that may wait for the network
 	// (default 4096).
 	Buffer int
@@ -31,45 +32,57 @@ type PublisherOptions struct {
 	// buffer is full. Live decoding leaves it off (decoding always wins);
 	// runs that go as fast as possible turn it on.
 	Lossless bool
-	// MaxValues is the number of values per intent the ring reserves room
+	// MaxValues is the number of values per intent the buffer reserves room
 	// for up front (default 16); larger intents grow a slot once.
 	MaxValues int
-	// StatusInterval is the period of status messages (default 1 s;
-	// negative disables them).
+	// StatusInterval is the period of status messages on
+	// bci.<session>.status (default 1 s; negative disables them).
 	StatusInterval time.Duration
-	// Stats, when set, adds the pipeline's counters to status messages.
-	Stats func() pipeline.Stats
+	// Status, when set, completes each status message (the pipeline's
+	// counters, the other outputs' reports) on the publishing goroutine.
+	Status func(*Status)
 	// Log receives publish errors and drops.
 	Log zerolog.Logger
 }
 
+// EnsureDefaults fills the zero fields of o with their defaults.
+func (o *PublisherOptions) EnsureDefaults() {
+	if o.Subject == "" {
+		o.Subject = IntentSubject(o.Session)
+	}
+	if o.Buffer <= 0 {
+		o.Buffer = 4096
+	}
+	if o.StatusInterval == 0 {
+		o.StatusInterval = time.Second
+	}
+	if o.MaxValues <= 0 {
+		o.MaxValues = 16
+	}
+}
+
 // Publisher publishes intents on NATS from its own goroutine. The decoding
 // loop hands intents over through Consume, which copies them into a
-// preallocated ring and never blocks on the network: when the ring is full
-// the intent is dropped and counted (unless Lossless). One goroutine, started
-// by Start and waited for by Close, owns the connection's publishing side
-// and the latency histogram.
+// preallocated queue and never blocks on the network: when the queue is
+// full the intent is dropped and counted (unless Lossless). The queue's
+// goroutine owns the connection's publishing side and the latency
+// histogram. Publisher is a pipeline.Output.
 type Publisher struct {
 	nc   *nats.Conn
 	opts PublisherOptions
-	subj string
+	q    *handoff.Queue[decoder.Intent]
 
-	ring    *ring[decoder.Intent]
-	closing chan struct{}
-	done    chan struct{}
-	start   time.Time
-
+	start                    time.Time
 	dropped, published, errs atomic.Uint64
 
 	// owned by the publishing goroutine
 	hist  *hdrhistogram.Histogram
-	msg   nats.Msg
-	body  []byte
+	msg   *intentMsg
 	model string
-	sum   Summary
+	sum   atomic.Pointer[Summary] // set when the goroutine stops
 }
 
-// Summary is what a publisher did, returned by Close.
+// Summary is what a publisher did.
 type Summary struct {
 	Published uint64        `json:"intents_published"`
 	Dropped   uint64        `json:"intents_dropped"`
@@ -91,36 +104,30 @@ func NewPublisher(nc *nats.Conn, opts PublisherOptions) (*Publisher, error) {
 	if err := ValidateSession(opts.Session); err != nil {
 		return nil, err
 	}
-	if opts.Buffer <= 0 {
-		opts.Buffer = 4096
+	opts.EnsureDefaults()
+	p := &Publisher{nc: nc, opts: opts, hist: hdrhistogram.New(1, 60_000_000, 3), msg: newIntentMsg(opts.Subject)}
+	p.q = handoff.New(opts.Buffer, opts.Lossless, handoff.Consumer[decoder.Intent]{
+		Handle: p.publish,
+		Tick:   p.publishStatus, Period: opts.StatusInterval,
+		Finish: func() {
+			if opts.StatusInterval > 0 {
+				p.publishStatus()
+			}
+			p.finish()
+		},
+		Abandon: func(n uint64) { p.dropped.Add(n); p.finish() },
+	})
+	slots := p.q.Slots()
+	flat := make([]float32, len(slots)*opts.MaxValues)
+	for i := range slots {
+		slots[i].Values = flat[i*opts.MaxValues : i*opts.MaxValues : (i+1)*opts.MaxValues]
 	}
-	if opts.StatusInterval == 0 {
-		opts.StatusInterval = time.Second
-	}
-	if opts.MaxValues <= 0 {
-		opts.MaxValues = 16
-	}
-	p := &Publisher{
-		nc:      nc,
-		opts:    opts,
-		subj:    IntentSubject(opts.Session),
-		ring:    newRing[decoder.Intent](opts.Buffer, opts.Lossless),
-		closing: make(chan struct{}),
-		done:    make(chan struct{}),
-		hist:    hdrhistogram.New(1, 60_000_000, 3),
-	}
-	flat := make([]float32, opts.Buffer*opts.MaxValues)
-	for i := range p.ring.slots {
-		p.ring.slots[i].Values = flat[i*opts.MaxValues : i*opts.MaxValues : (i+1)*opts.MaxValues]
-	}
-	p.msg.Subject = p.subj
-	p.msg.Header = nats.Header{}
 	return p, nil
 }
 
 // Consume implements pipeline.Sink.
-func (p *Publisher) Consume(in *decoder.Intent, _ *encoder.Bin) {
-	slot := p.ring.reserve()
+func (p *Publisher) Consume(in *decoder.Intent, _ *acquire.Bin) {
+	slot := p.q.Reserve()
 	if slot == nil {
 		if n := p.dropped.Add(1); n&(n-1) == 0 { // log at powers of two
 			p.opts.Log.Warn().Uint64("dropped", n).Msg("intent buffer full: dropping intents")
@@ -128,85 +135,58 @@ func (p *Publisher) Consume(in *decoder.Intent, _ *encoder.Bin) {
 		return
 	}
 	slot.CopyFrom(in)
-	p.ring.commit()
+	p.q.Commit()
 }
 
-// Start runs the publishing goroutine until Close, or until ctx is done
-// (then pending intents are abandoned and counted as dropped).
-func (p *Publisher) Start(ctx context.Context) {
+// Start implements pipeline.Output: it runs the publishing goroutine until
+// Close, or until ctx is done (then pending intents are abandoned and
+// counted as dropped).
+func (p *Publisher) Start(ctx context.Context) error {
 	p.start = time.Now()
-	go p.run(ctx)
+	return p.q.Start(ctx)
 }
 
-// Close publishes what is still buffered, flushes the connection (bounded by
-// ctx), stops the goroutine and returns the summary.
-func (p *Publisher) Close(ctx context.Context) (Summary, error) {
-	select {
-	case <-p.closing:
-	default:
-		close(p.closing)
-	}
-	select {
-	case <-p.done:
-	case <-ctx.Done():
-		return Summary{}, fmt.Errorf("publisher: close: %w", ctx.Err())
+// Close implements pipeline.Output: it publishes what is still buffered and
+// flushes the connection, bounded by ctx.
+func (p *Publisher) Close(ctx context.Context) error {
+	if err := p.q.Close(ctx); err != nil {
+		return fmt.Errorf("publisher: %w", err)
 	}
 	if _, ok := ctx.Deadline(); !ok {
 		var cancel context.CancelFunc
 		ctx, cancel = context.WithTimeout(ctx, flushTimeout)
 		defer cancel()
 	}
-	var err error
-	if ferr := p.nc.FlushWithContext(ctx); ferr != nil && !errors.Is(ferr, nats.ErrConnectionClosed) {
-		err = fmt.Errorf("publisher: flush: %w", ferr)
+	if err := p.nc.FlushWithContext(ctx); err != nil && !errors.Is(err, nats.ErrConnectionClosed) {
+		return fmt.Errorf("publisher: flush: %w", err)
 	}
-	return p.sum, err
+	return nil
 }
 
-func (p *Publisher) run(ctx context.Context) {
-	defer close(p.done)
-	defer p.ring.stop()
-	var tick <-chan time.Time
-	if p.opts.StatusInterval > 0 {
-		t := time.NewTicker(p.opts.StatusInterval)
-		defer t.Stop()
-		tick = t.C
+// Summary returns what the publisher did: final once Close has returned,
+// counters so far (without latency) before.
+func (p *Publisher) Summary() Summary {
+	if s := p.sum.Load(); s != nil {
+		return *s
 	}
-	for {
-		p.ring.drain(p.publish)
-		select {
-		case <-p.ring.wake:
-		case <-tick:
-			p.publishStatus()
-		case <-p.closing:
-			p.ring.drain(p.publish)
-			p.publishStatus()
-			p.finish()
-			return
-		case <-ctx.Done():
-			p.dropped.Add(p.ring.pending())
-			p.finish()
-			return
-		}
-	}
+	return Summary{Published: p.published.Load(), Dropped: p.dropped.Load(), Errors: p.errs.Load()}
 }
+
+// Report implements pipeline.Reporter.
+func (p *Publisher) Report() (string, any) { return "publisher", p.Summary() }
 
 func (p *Publisher) finish() {
-	p.sum = Summary{Published: p.published.Load(), Dropped: p.dropped.Load(), Errors: p.errs.Load(), Latency: p.latency()}
+	p.sum.Store(&Summary{Published: p.published.Load(), Dropped: p.dropped.Load(), Errors: p.errs.Load(), Latency: p.latency()})
 }
 
 func (p *Publisher) publish(in *decoder.Intent) {
-	p.body = in.AppendJSON(p.body[:0])
-	p.msg.Data = p.body
-	p.msg.Header[HeaderSeq] = []string{strconv.FormatUint(in.Seq, 10)}
-	p.msg.Header[HeaderSampleTime] = []string{strconv.FormatInt(in.SampleTime, 10)}
 	p.model = in.Model
 	if lat := (in.DecodeTime - in.SampleTime) / 1000; lat >= 0 {
 		_ = p.hist.RecordValue(max(lat, 1))
 	}
-	if err := p.nc.PublishMsg(&p.msg); err != nil {
+	if err := p.nc.PublishMsg(p.msg.set(in)); err != nil {
 		if p.errs.Add(1) == 1 {
-			p.opts.Log.Error().Err(err).Str("subject", p.subj).Msg("publish intent failed; counting failures")
+			p.opts.Log.Error().Err(err).Str("subject", p.opts.Subject).Msg("publish intent failed; counting failures")
 		}
 		p.dropped.Add(1)
 		return

@@ -13,6 +13,29 @@ import (
 	"github.com/bci-decode/bci-decode/acquire"
 )
 
+// IngestWait bounds the wait for a bridge's first frame.
+const IngestWait = 10 * time.Second
+
+func init() {
+	// nats (or nats:SESSION) reads the raw frames a DAQ bridge publishes
+	// on bci.<session>.raw, through the session's own connection.
+	acquire.RegisterScheme("nats", func(ctx context.Context, arg string, p *acquire.Params) (acquire.Opened, error) {
+		nc, ok := acquire.Service[*nats.Conn](p)
+		if !ok {
+			return acquire.Opened{}, errors.New("nats source: no NATS connection")
+		}
+		session := p.Session
+		if arg != "" {
+			session = arg
+		}
+		src, err := NewRawSource(ctx, nc, session, 0, IngestWait)
+		if err != nil {
+			return acquire.Opened{}, err
+		}
+		return acquire.Opened{Frames: src, Live: true, Close: src.Close}, nil
+	})
+}
+
 // HeaderEnd on a message of bci.<session>.raw ends the stream: a bridge
 // sends it when its recording stops.
 const HeaderEnd = "Bci-End"
@@ -24,7 +47,6 @@ const HeaderEnd = "Bci-End"
 // never waited for. A frame of another shape than the first is an error;
 // gaps in frame seq are counted (Missing).
 type RawSource struct {
-	ctx     context.Context
 	sub     *nats.Subscription
 	msgs    chan *nats.Msg
 	info    acquire.Info
@@ -47,7 +69,7 @@ func NewRawSource(ctx context.Context, nc *nats.Conn, session string, queue int,
 	if queue <= 0 {
 		queue = 1024
 	}
-	r := &RawSource{ctx: ctx, msgs: make(chan *nats.Msg, queue)}
+	r := &RawSource{msgs: make(chan *nats.Msg, queue)}
 	sub, err := nc.ChanSubscribe(RawSubject(session), r.msgs)
 	if err != nil {
 		return nil, fmt.Errorf("raw source %s: %w", session, err)
@@ -94,12 +116,12 @@ func (r *RawSource) Info() acquire.Info { return r.info }
 
 // ReadFrame implements acquire.Source; it blocks until a frame arrives, the
 // bridge ends the stream (io.EOF) or the context ends.
-func (r *RawSource) ReadFrame(f *acquire.Frame) error {
+func (r *RawSource) ReadFrame(ctx context.Context, f *acquire.Frame) error {
 	if r.pending != nil {
 		f.Seq, f.Time, f.Rate, f.Channels = r.pending.Seq, r.pending.Time, r.pending.Rate, r.pending.Channels
 		f.Data = append(f.Data[:0], r.pending.Data...)
 		r.pending = nil
-	} else if err := r.receive(r.ctx, f); err != nil {
+	} else if err := r.receive(ctx, f); err != nil {
 		return err
 	}
 	if f.Channels != r.info.Channels || f.Rate != r.info.Rate {
@@ -124,6 +146,18 @@ func (r *RawSource) Missing() uint64 { return r.missing.Load() }
 
 // Bad counts messages that were not valid frames.
 func (r *RawSource) Bad() uint64 { return r.bad.Load() }
+
+// RawSourceStats counts what the ingest lost.
+type RawSourceStats struct {
+	Missing uint64 `json:"frames_missing"`
+	Dropped uint64 `json:"frames_dropped"`
+	Bad     uint64 `json:"bad_messages"`
+}
+
+// Report implements pipeline.Reporter.
+func (r *RawSource) Report() (string, any) {
+	return "nats", RawSourceStats{Missing: r.Missing(), Dropped: r.Dropped(), Bad: r.Bad()}
+}
 
 // Close unsubscribes.
 func (r *RawSource) Close() error { return r.sub.Unsubscribe() }

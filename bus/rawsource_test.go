@@ -13,8 +13,7 @@ import (
 
 	"github.com/bci-decode/bci-decode/acquire"
 	"github.com/bci-decode/bci-decode/bus"
-	"github.com/bci-decode/bci-decode/encoder"
-	"github.com/bci-decode/bci-decode/signal"
+	"github.com/bci-decode/bci-decode/frontend"
 )
 
 // publishFrames plays a DAQ bridge: it publishes n simulated frames on the
@@ -26,7 +25,7 @@ func publishFrames(t *testing.T, nc *nats.Conn, session string, n int, skip uint
 	require.NoError(t, err)
 	var f acquire.Frame
 	for i := range n {
-		require.NoError(t, sim.ReadFrame(&f))
+		require.NoError(t, sim.ReadFrame(context.Background(), &f))
 		if f.Seq == skip {
 			continue
 		}
@@ -75,9 +74,9 @@ func TestRawSourceIngestsFrames(t *testing.T) {
 	require.NoError(t, err)
 	defer src.Close()
 	assert.Equal(t, acquire.Info{Channels: 8, Rate: 30000, Units: "uV"}, src.Info())
-	r, err := signal.Reader(src, signal.Options{})
+	r, err := frontend.Reader(src, frontend.Options{})
 	require.NoError(t, err)
-	var b encoder.Bin
+	var b acquire.Bin
 	bins := 0
 	for {
 		err := r.ReadBin(ctx, &b)
@@ -107,7 +106,7 @@ func TestRawSourceRejectsShapeChange(t *testing.T) {
 	var f acquire.Frame
 	var last error
 	for range 25 {
-		if last = src.ReadFrame(&f); last != nil {
+		if last = src.ReadFrame(context.Background(), &f); last != nil {
 			break
 		}
 	}

@@ -13,21 +13,24 @@ import (
 
 	"github.com/bci-decode/bci-decode/acquire"
 	"github.com/bci-decode/bci-decode/decoder"
-	"github.com/bci-decode/bci-decode/encoder"
+	"github.com/bci-decode/bci-decode/handoff"
 )
 
-// RecorderOptions configures a Recorder. Zero fields take defaults.
+// RecorderOptions configures a Recorder.
 type RecorderOptions struct {
 	// Session names the stream and subjects (required).
 	Session string
-	// Buffer is the number of bins that may wait for the recorder's
-	// goroutine (default 8192).
+	// Buffer is the number of messages that may wait for the recorder's
+	// goroutine (default: 8192 bins, 256 raw frames, 16 snapshots).
 	Buffer int
 	// Window bounds the asynchronous publishes awaiting JetStream's ack
 	// (default 1024).
 	Window int
-	// Lossless makes Consume wait for room instead of counting a gap, for
-	// runs that go as fast as possible rather than in real time.
+	// AckWait bounds the wait for the last acknowledgements when Close's
+	// context has no deadline (default 10 s).
+	AckWait time.Duration
+	// Lossless makes recording wait for room instead of counting a gap,
+	// for runs that go as fast as possible rather than in real time.
 	Lossless bool
 	// MsgIDPrefix, when set, gives each bin the JetStream message id
 	// prefix+seq, so a bin recorded again (by a process that took the
@@ -37,70 +40,90 @@ type RecorderOptions struct {
 	Log zerolog.Logger
 }
 
-// RecordingStats counts what a recorder did. Gaps are bins that were not
-// recorded: the ring was full, the ack window stalled, or the server
+// EnsureDefaults fills the zero fields of o with their defaults; buffer is
+// the default Buffer of the kind of recorder.
+func (o *RecorderOptions) EnsureDefaults(buffer int) {
+	if o.Buffer <= 0 {
+		o.Buffer = buffer
+	}
+	if o.Window <= 0 {
+		o.Window = 1024
+	}
+	if o.AckWait <= 0 {
+		o.AckWait = 10 * time.Second
+	}
+}
+
+// RecordingStats counts what a recorder did. Gaps are messages that were
+// not recorded: the buffer was full, the ack window stalled, or the server
 // rejected them.
 type RecordingStats struct {
 	Recorded uint64 `json:"recorded"`
 	Gaps     uint64 `json:"gaps"`
 }
 
-// Recorder records the bins of a session in its JetStream stream. It is a
-// pipeline sink: Consume encodes the bin into a preallocated ring slot and
-// returns; a goroutine started by Start publishes asynchronously with a
-// bounded ack window. Decoding always wins: when the ring is full the bin
-// is counted as a gap and logged, never waited for. Intents reach the same
-// stream from the publisher's core-NATS messages on the intent subject.
+// Recorder records one kind of message of a session (bins, raw frames or
+// decoder checkpoints) in its JetStream stream. The decoding loop encodes
+// each message into a preallocated queue slot and returns; the queue's
+// goroutine publishes asynchronously with a bounded ack window. Decoding
+// always wins: when the queue is full the message is counted as a gap and
+// logged, never waited for. A Recorder is a pipeline.Output; intents reach
+// the same stream from the publisher's core-NATS messages.
 type Recorder struct {
 	js   jetstream.JetStream
 	opts RecorderOptions
+	name string
 	subj string
-
-	ring    *ring[[]byte]
-	closing chan struct{}
-	done    chan struct{}
+	bins bool // Consume records the bin
+	q    *handoff.Queue[[]byte]
 
 	sent, failed, gaps atomic.Uint64
 }
 
-// NewRecorder prepares a recorder of bins on nc; the session's stream must
-// exist (see PrepareRecording). Feed it through Consume.
+// NewRecorder prepares a recorder of the bins the pipeline feeds it, on
+// bci.<session>.bins; the session's stream must exist (see
+// PrepareRecording).
 func NewRecorder(nc *nats.Conn, opts RecorderOptions) (*Recorder, error) {
-	if opts.Buffer <= 0 {
-		opts.Buffer = 8192
+	opts.EnsureDefaults(8192)
+	r, err := newRecorder(nc, opts, "recording", BinsSubject(opts.Session))
+	if r != nil {
+		r.bins = true
 	}
-	return newRecorder(nc, opts, BinsSubject(opts.Session))
+	return r, err
 }
 
 // NewFrameRecorder prepares a recorder of raw frames on bci.<session>.raw;
-// feed it through RecordFrame. Its ring holds whole frames, so its default
-// Buffer is 256.
+// feed it through RecordFrame. Its buffer holds whole frames.
 func NewFrameRecorder(nc *nats.Conn, opts RecorderOptions) (*Recorder, error) {
-	if opts.Buffer <= 0 {
-		opts.Buffer = 256
-	}
-	return newRecorder(nc, opts, RawSubject(opts.Session))
+	opts.EnsureDefaults(256)
+	return newRecorder(nc, opts, "raw_recording", RawSubject(opts.Session))
 }
 
-func newRecorder(nc *nats.Conn, opts RecorderOptions, subj string) (*Recorder, error) {
+// NewSnapshotRecorder prepares a recorder of decoder checkpoints on
+// bci.<session>.snapshot; feed it through RecordFunc.
+func NewSnapshotRecorder(nc *nats.Conn, opts RecorderOptions) (*Recorder, error) {
+	opts.EnsureDefaults(16)
+	return newRecorder(nc, opts, "snapshots", SnapshotSubject(opts.Session))
+}
+
+func newRecorder(nc *nats.Conn, opts RecorderOptions, name, subj string) (*Recorder, error) {
 	if err := ValidateSession(opts.Session); err != nil {
 		return nil, err
 	}
-	if opts.Window <= 0 {
-		opts.Window = 1024
-	}
-	r := &Recorder{
-		opts:    opts,
-		subj:    subj,
-		ring:    newRing[[]byte](opts.Buffer, opts.Lossless),
-		closing: make(chan struct{}),
-		done:    make(chan struct{}),
-	}
+	r := &Recorder{opts: opts, name: name, subj: subj}
+	r.q = handoff.New(opts.Buffer, opts.Lossless, handoff.Consumer[[]byte]{
+		Handle: r.publish,
+		Abandon: func(n uint64) {
+			for range n {
+				r.gap("recorder stopped", context.Canceled)
+			}
+		},
+	})
 	js, err := jetstream.New(nc,
 		jetstream.WithPublishAsyncMaxPending(opts.Window),
 		jetstream.WithPublishAsyncErrHandler(func(_ jetstream.JetStream, _ *nats.Msg, err error) {
 			r.failed.Add(1)
-			r.gap("JetStream rejected a bin", err)
+			r.gap("JetStream rejected a message", err)
 		}),
 	)
 	if err != nil {
@@ -110,105 +133,81 @@ func newRecorder(nc *nats.Conn, opts RecorderOptions, subj string) (*Recorder, e
 	return r, nil
 }
 
-// Stats returns the recorder's counters. Recorded counts bins sent to
+// Stats returns the recorder's counters. Recorded counts messages sent to
 // JetStream and not rejected; after Close has returned without error every
 // one of them has been acknowledged.
 func (r *Recorder) Stats() RecordingStats {
 	return RecordingStats{Recorded: r.sent.Load() - r.failed.Load(), Gaps: r.gaps.Load()}
 }
 
+// Report implements pipeline.Reporter.
+func (r *Recorder) Report() (string, any) { return r.name, r.Stats() }
+
 func (r *Recorder) gap(what string, err error) {
 	if n := r.gaps.Add(1); n&(n-1) == 0 { // log at powers of two
-		r.opts.Log.Warn().Err(err).Uint64("gaps", n).Str("session", r.opts.Session).Msg(what + ": recording gap")
+		r.opts.Log.Warn().Err(err).Uint64("gaps", n).Str("session", r.opts.Session).Str("subject", r.subj).Msg(what + ": recording gap")
 	}
 }
 
-// Consume implements pipeline.Sink: it records the bin.
-func (r *Recorder) Consume(_ *decoder.Intent, b *encoder.Bin) {
-	slot := r.ring.reserve()
+// Consume implements pipeline.Sink: a bin recorder records the bin; other
+// recorders are fed by their own producers.
+func (r *Recorder) Consume(_ *decoder.Intent, b *acquire.Bin) {
+	if !r.bins {
+		return
+	}
+	slot := r.q.Reserve()
 	if slot == nil {
 		r.gap("recorder buffer full", nil)
 		return
 	}
-	*slot = encoder.AppendBinMessage((*slot)[:0], b)
-	r.ring.commit()
+	*slot = acquire.AppendBinMessage((*slot)[:0], b)
+	r.q.Commit()
 }
 
 // RecordFunc records the message fill appends to its argument; like
 // Consume it never waits in a real-time run.
 func (r *Recorder) RecordFunc(fill func(dst []byte) []byte) {
-	slot := r.ring.reserve()
+	slot := r.q.Reserve()
 	if slot == nil {
 		r.gap("recorder buffer full", nil)
 		return
 	}
 	*slot = fill((*slot)[:0])
-	r.ring.commit()
-}
-
-// NewSnapshotRecorder prepares a recorder of decoder checkpoints on
-// bci.<session>.snapshot; feed it through RecordFunc.
-func NewSnapshotRecorder(nc *nats.Conn, opts RecorderOptions) (*Recorder, error) {
-	if opts.Buffer <= 0 {
-		opts.Buffer = 16
-	}
-	return newRecorder(nc, opts, SnapshotSubject(opts.Session))
+	r.q.Commit()
 }
 
 // RecordFrame records a raw frame; like Consume it never waits in a
 // real-time run.
 func (r *Recorder) RecordFrame(f *acquire.Frame) {
-	slot := r.ring.reserve()
+	slot := r.q.Reserve()
 	if slot == nil {
 		r.gap("recorder buffer full", nil)
 		return
 	}
 	*slot = acquire.AppendFrameMessage((*slot)[:0], f)
-	r.ring.commit()
+	r.q.Commit()
 }
 
-// Start runs the publishing goroutine until Close or until ctx is done.
-func (r *Recorder) Start(ctx context.Context) { go r.run(ctx) }
+// Start implements pipeline.Output.
+func (r *Recorder) Start(ctx context.Context) error { return r.q.Start(ctx) }
 
-// Close records what is buffered, waits for JetStream's acks (bounded by
-// ctx) and stops the goroutine.
-func (r *Recorder) Close(ctx context.Context) (RecordingStats, error) {
-	select {
-	case <-r.closing:
-	default:
-		close(r.closing)
+// Close implements pipeline.Output: it records what is buffered and waits
+// for JetStream's acks, bounded by ctx (or AckWait when ctx has no
+// deadline).
+func (r *Recorder) Close(ctx context.Context) error {
+	if err := r.q.Close(ctx); err != nil {
+		return fmt.Errorf("recorder %s: %w", r.subj, err)
 	}
-	select {
-	case <-r.done:
-	case <-ctx.Done():
-		return r.Stats(), fmt.Errorf("recorder: close: %w", ctx.Err())
+	if _, ok := ctx.Deadline(); !ok {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, r.opts.AckWait)
+		defer cancel()
 	}
 	select {
 	case <-r.js.PublishAsyncComplete():
+		return nil
 	case <-ctx.Done():
-		return r.Stats(), fmt.Errorf("recorder: %d bins still unacknowledged: %w", r.js.PublishAsyncPending(), ctx.Err())
-	case <-time.After(10 * time.Second):
-		return r.Stats(), fmt.Errorf("recorder: %d bins still unacknowledged after 10s", r.js.PublishAsyncPending())
-	}
-	return r.Stats(), nil
-}
-
-func (r *Recorder) run(ctx context.Context) {
-	defer close(r.done)
-	defer r.ring.stop()
-	for {
-		r.ring.drain(r.publish)
-		select {
-		case <-r.ring.wake:
-		case <-r.closing:
-			r.ring.drain(r.publish)
-			return
-		case <-ctx.Done():
-			for range r.ring.pending() {
-				r.gap("recorder stopped", ctx.Err())
-			}
-			return
-		}
+		return fmt.Errorf("recorder %s: %d messages still unacknowledged: %w", r.subj, r.js.PublishAsyncPending(), ctx.Err())
 	}
 }
 
@@ -216,7 +215,7 @@ func (r *Recorder) publish(slot *[]byte) {
 	// The ack future keeps the message until the ack arrives, so it gets
 	// its own copy; the slot is reused at once.
 	m := &nats.Msg{Subject: r.subj, Data: append([]byte(nil), *slot...), Header: nats.Header{}}
-	if seq, ok := encoder.BinMessageSeq(*slot); ok {
+	if seq, ok := acquire.BinMessageSeq(*slot); ok {
 		s := strconv.FormatUint(seq, 10)
 		m.Header.Set(HeaderSeq, s)
 		if r.opts.MsgIDPrefix != "" {

@@ -9,9 +9,6 @@ import (
 	"github.com/bci-decode/bci-decode/decoder"
 )
 
-// SnapshotSubject carries a session's decoder-state checkpoints.
-func SnapshotSubject(session string) string { return "bci." + session + ".snapshot" }
-
 // Snapshot messages, little-endian: magic "BCIS", version uint8 (1), seq
 // uint64 (the last bin the state includes), model hash (uint16 length +
 // bytes), state (uint32 length + bytes, decoder.StateSaver's form), CRC-32

@@ -12,6 +12,7 @@ type Status struct {
 	Session          string          `json:"session"`
 	Time             int64           `json:"time"`
 	UptimeSeconds    float64         `json:"uptime_s"`
+	Decoder          string          `json:"decoder,omitempty"`
 	Model            string          `json:"model"`
 	IntentsPublished uint64          `json:"intents_published"`
 	IntentsDropped   uint64          `json:"intents_dropped"`
@@ -19,6 +20,12 @@ type Status struct {
 	RateHz           float64         `json:"rate_hz"`
 	Latency          LatencyReport   `json:"latency_us"`
 	Pipeline         *pipeline.Stats `json:"pipeline,omitempty"`
+	// Outputs holds the reports of the session's other outputs (recording
+	// gaps, watchdog, ...) by name.
+	Outputs map[string]any `json:"outputs,omitempty"`
+	// Source holds the source's own counters (lost frames, clock
+	// offsets), when it keeps any.
+	Source any `json:"source,omitempty"`
 }
 
 // publishStatus sends one status message. It runs on the publishing
@@ -39,9 +46,8 @@ func (p *Publisher) publishStatus() {
 	if up > 0 {
 		st.RateHz = float64(st.IntentsPublished) / up
 	}
-	if p.opts.Stats != nil {
-		s := p.opts.Stats()
-		st.Pipeline = &s
+	if p.opts.Status != nil {
+		p.opts.Status(&st)
 	}
 	b, err := json.Marshal(st)
 	if err != nil {

@@ -5,9 +5,11 @@
 package dataset
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"io"
+	"time"
 
 	"github.com/bci-decode/bci-decode/acquire"
 )
@@ -19,7 +21,7 @@ type Set struct {
 	X            [][]float32
 	Y            [][]float32
 	Trial        []int
-	BinWidth     int64 // nanoseconds
+	BinWidth     time.Duration
 	FeatureNames []string
 	TargetNames  []string
 }
@@ -150,22 +152,25 @@ func (s *Set) SelectTargets(names ...string) (*Set, error) {
 	return &out, nil
 }
 
-// Read drains a binned source into a Set. It stops at io.EOF; any other
-// error is returned with the bins read so far.
-func Read(src acquire.BinnedSource) (*Set, error) {
-	info := src.BinnedInfo()
-	s := &Set{BinWidth: info.BinWidth, FeatureNames: info.ChannelNames, TargetNames: info.TargetNames}
-	var b acquire.Binned
+// Read drains a bin source into a Set. It stops at io.EOF; any other error
+// is returned with the bins read so far.
+func Read(ctx context.Context, src acquire.BinSource) (*Set, error) {
+	sh := src.Shape()
+	s := &Set{BinWidth: sh.BinWidth, FeatureNames: sh.ChannelNames, TargetNames: sh.Targets}
+	var b acquire.Bin
 	for {
-		err := src.ReadBinned(&b)
+		err := src.ReadBin(ctx, &b)
 		if errors.Is(err, io.EOF) {
 			return s, nil
 		}
 		if err != nil {
 			return s, err
 		}
-		s.X = append(s.X, append([]float32(nil), b.Counts...))
-		s.Y = append(s.Y, append([]float32(nil), b.Targets...))
+		if len(b.Features) != sh.Channels || len(b.Target) != len(sh.Targets) {
+			return s, fmt.Errorf("bin %d has %d features and %d targets, the stream %d and %d: %w", b.Seq, len(b.Features), len(b.Target), sh.Channels, len(sh.Targets), acquire.ErrFormat)
+		}
+		s.X = append(s.X, append([]float32(nil), b.Features...))
+		s.Y = append(s.Y, append([]float32(nil), b.Target...))
 		s.Trial = append(s.Trial, b.Trial)
 	}
 }

@@ -4,9 +4,9 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"sort"
-	"sync"
+	"time"
 
+	"github.com/bci-decode/bci-decode/acquire"
 	"github.com/bci-decode/bci-decode/modelfile"
 )
 
@@ -39,43 +39,8 @@ type Cloner interface {
 	Clone() Decoder
 }
 
-// LoadFunc rebuilds a decoder of one kind from a model file's content.
-type LoadFunc func(meta json.RawMessage, payload []byte) (Decoder, error)
-
-// ErrUnknownKind is returned when a model file names a decoder kind that no
-// package registered.
-var ErrUnknownKind = errors.New("unknown decoder kind")
-
 // ErrShape is wrapped when a decoder and a stream disagree on sizes.
 var ErrShape = errors.New("shape mismatch")
-
-var (
-	registryMu sync.RWMutex
-	registry   = map[string]LoadFunc{}
-)
-
-// Register makes a decoder kind loadable. It is meant for init functions;
-// registering a kind twice panics, as that is a programming error.
-func Register(kind string, load LoadFunc) {
-	registryMu.Lock()
-	defer registryMu.Unlock()
-	if _, dup := registry[kind]; dup {
-		panic("decoder: Register called twice for kind " + kind)
-	}
-	registry[kind] = load
-}
-
-// Kinds lists the registered decoder kinds, sorted.
-func Kinds() []string {
-	registryMu.RLock()
-	defer registryMu.RUnlock()
-	out := make([]string, 0, len(registry))
-	for k := range registry {
-		out = append(out, k)
-	}
-	sort.Strings(out)
-	return out
-}
 
 // ModelInfo describes what a model was trained on. It is stored beside the
 // decoder's parameters in the model file.
@@ -166,9 +131,7 @@ func Decode(b []byte) (*Loaded, error) {
 
 // FromModel rebuilds the decoder held in a parsed model file.
 func FromModel(m *modelfile.Model) (*Loaded, error) {
-	registryMu.RLock()
-	load, ok := registry[m.Kind]
-	registryMu.RUnlock()
+	p, ok := lookup(m.Kind)
 	if !ok {
 		return nil, fmt.Errorf("%w %q (known: %v)", ErrUnknownKind, m.Kind, Kinds())
 	}
@@ -176,7 +139,7 @@ func FromModel(m *modelfile.Model) (*Loaded, error) {
 	if err := json.Unmarshal(m.Meta, &env); err != nil || env.Params == nil {
 		return nil, fmt.Errorf("%w: %s model metadata has no decoder parameters", modelfile.ErrCorrupt, m.Kind)
 	}
-	d, err := load(env.Params, m.Payload)
+	d, err := p.Load(env.Params, m.Payload)
 	if err != nil {
 		return nil, fmt.Errorf("load %s model: %w", m.Kind, err)
 	}
@@ -184,4 +147,20 @@ func FromModel(m *modelfile.Model) (*Loaded, error) {
 		return nil, fmt.Errorf("%w: %s model names %d targets for %d outputs", modelfile.ErrCorrupt, m.Kind, len(env.Info.Targets), d.Outputs())
 	}
 	return &Loaded{Decoder: d, Hash: m.Hash, Info: env.Info}, nil
+}
+
+// BinWidth is the bin width the model was trained with (0 when unknown).
+func (i ModelInfo) BinWidth() time.Duration { return time.Duration(i.BinWidthNS) }
+
+// Fits reports whether the model can decode a stream of the given shape:
+// as many features per bin as it has inputs, and bins as wide as those it
+// was trained on. Every place where a model meets a stream asks this.
+func (l *Loaded) Fits(s acquire.Shape) error {
+	if l.Inputs() != s.Channels {
+		return fmt.Errorf("model %.12s (%s) expects %d features per bin, the stream has %d: %w", l.Hash, l.Kind(), l.Inputs(), s.Channels, ErrShape)
+	}
+	if w := l.Info.BinWidth(); w != 0 && s.BinWidth != 0 && w != s.BinWidth {
+		return fmt.Errorf("model %.12s (%s) was trained on %v bins, the stream has %v bins: %w", l.Hash, l.Kind(), w, s.BinWidth, ErrShape)
+	}
+	return nil
 }

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"time"
 
 	"github.com/bci-decode/bci-decode/dataset"
 	"github.com/bci-decode/bci-decode/modelfile"
@@ -68,14 +69,22 @@ func featureStats(s *dataset.Set) (mu, sd []float64) {
 
 // Predict runs d over every segment of s from a reset state and returns
 // one output row per bin.
-func Predict(d Decoder, s *dataset.Set) [][]float32 {
+func Predict(d Decoder, s *dataset.Set) [][]float32 { return predict(d, s, nil) }
+
+func predict(d Decoder, s *dataset.Set, observe func(time.Duration)) [][]float32 {
 	out := make([][]float32, s.Len())
 	flat := make([]float32, s.Len()*d.Outputs())
 	for _, g := range s.Segments() {
 		d.Reset()
 		for t := g[0]; t < g[1]; t++ {
 			out[t] = flat[t*d.Outputs() : (t+1)*d.Outputs()]
+			if observe == nil {
+				d.Step(s.X[t], out[t])
+				continue
+			}
+			t0 := time.Now()
 			d.Step(s.X[t], out[t])
+			observe(time.Since(t0))
 		}
 	}
 	return out

@@ -351,4 +351,9 @@ func loadKalman(meta json.RawMessage, payload []byte) (Decoder, error) {
 	return k, nil
 }
 
-func init() { Register("kalman", loadKalman) }
+func init() {
+	Register(Plugin{Kind: "kalman", Doc: "Kalman filter (state = targets, least squares, information-form update)", Load: loadKalman,
+		Fit: func(ctx context.Context, train *dataset.Set, _ FitOptions) (Decoder, error) {
+			return FitKalman(ctx, train, KalmanOptions{})
+		}})
+}

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"math"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -25,21 +26,46 @@ func TestOutput(t *testing.T) {
 		{"nan halts with zeros", decoder.OutputOptions{}, [][]float32{{nan, 1}, {inf, 1}, {1, 1}}, [][]float32{{0, 0}, {0, 0}, {1, 1}}, []decoder.Status{"halted", "halted", "ok"}},
 		{"integrated", decoder.OutputOptions{Integrate: true}, [][]float32{{10, 0}, {10, -10}}, [][]float32{{1, 0}, {2, -1}}, []decoder.Status{"ok", "ok"}},
 		{"integral does not wind up", decoder.OutputOptions{Integrate: true, Limit: 1.5}, [][]float32{{10, 0}, {10, 0}, {10, 0}, {-10, 0}}, [][]float32{{1, 0}, {1.5, 0}, {1.5, 0}, {0.5, 0}}, []decoder.Status{"ok", "ok", "ok", "ok"}},
+		{"a fault holds the position", decoder.OutputOptions{Integrate: true}, [][]float32{{10, -10}, {nan, 1}, {10, 0}}, [][]float32{{1, -1}, {1, -1}, {2, -1}}, []decoder.Status{"ok", "halted", "ok"}},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			o := decoder.NewOutput(2, tc.opts)
 			in := decoder.Intent{Values: make([]float32, 0, 2)}
 			for i, raw := range tc.raw {
-				o.Fill(&in, raw, 0.1)
+				o.Fill(&in, raw, 100*time.Millisecond, false)
 				assert.InDeltaSlice(t, tc.want[i], in.Values, 1e-6, "step %d", i)
 				assert.Equal(t, tc.status[i], in.Status, "step %d", i)
 			}
 		})
 	}
 	o := decoder.NewOutput(1, decoder.OutputOptions{})
-	o.Fill(&decoder.Intent{}, []float32{nan}, 0.02)
+	o.Fill(&decoder.Intent{}, []float32{nan}, 20*time.Millisecond, false)
 	assert.Equal(t, uint64(1), o.Faults())
+}
+
+// TestOutputHold checks what paused (held) intents carry: zero velocity,
+// or the position already reached, which does not move while held.
+func TestOutputHold(t *testing.T) {
+	vel := decoder.NewOutput(2, decoder.OutputOptions{})
+	in := decoder.Intent{}
+	vel.Fill(&in, []float32{3, -4}, 100*time.Millisecond, true)
+	assert.Equal(t, decoder.StatusHalted, in.Status)
+	assert.Equal(t, decoder.KindVelocity, in.Kind)
+	assert.Equal(t, []float32{0, 0}, in.Values)
+
+	pos := decoder.NewOutput(2, decoder.OutputOptions{Integrate: true})
+	pos.Fill(&in, []float32{10, 20}, 100*time.Millisecond, false)
+	assert.Equal(t, []float32{1, 2}, in.Values)
+	for range 3 {
+		pos.Fill(&in, []float32{10, 20}, 100*time.Millisecond, true)
+		assert.Equal(t, decoder.StatusHalted, in.Status)
+		assert.Equal(t, decoder.KindPosition, in.Kind)
+		assert.Equal(t, []float32{1, 2}, in.Values, "a held position stays where it was")
+	}
+	pos.Fill(&in, []float32{10, 20}, 100*time.Millisecond, false)
+	assert.Equal(t, decoder.StatusOK, in.Status)
+	assert.InDeltaSlice(t, []float32{2, 4}, in.Values, 1e-6, "integration resumes from the held position")
 }
 
 func TestIntentAppendJSONMatchesEncodingJSON(t *testing.T) {

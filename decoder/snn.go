@@ -53,12 +53,12 @@ type SNN struct {
 
 // snnMeta is the JSON metadata of an SNN model file.
 type snnMeta struct {
-	Net      snn.Config       `json:"net"`
-	Training *snnTrainingMeta `json:"training,omitempty"`
+	Net      snn.Config   `json:"net"`
+	Training *SNNTraining `json:"training,omitempty"`
 }
 
-// snnTrainingMeta records how a model was trained.
-type snnTrainingMeta struct {
+// SNNTraining records how a spiking model was trained.
+type SNNTraining struct {
 	Schedule  snn.Schedule `json:"schedule"`
 	Epochs    int          `json:"epochs"`
 	BestEpoch int          `json:"best_epoch"`
@@ -75,7 +75,7 @@ var SNNKinds = []string{string(snn.HIFI), string(snn.HIFIHomogeneous), string(sn
 
 func init() {
 	for _, k := range SNNKinds {
-		Register(k, loadSNN)
+		Register(snnPlugin(k))
 	}
 }
 
@@ -128,7 +128,7 @@ func FitSNN(ctx context.Context, train *dataset.Set, opts SNNOptions) (*SNN, *sn
 	if err != nil {
 		return nil, rep, err
 	}
-	d.meta.Training = &snnTrainingMeta{Schedule: rep.Schedule, Epochs: len(rep.Epochs), BestEpoch: rep.BestEpoch,
+	d.meta.Training = &SNNTraining{Schedule: rep.Schedule, Epochs: len(rep.Epochs), BestEpoch: rep.BestEpoch,
 		Seconds: time.Since(start).Seconds(), TrainBins: fit.Len(), ValBins: val.Len(), Seed: opts.Train.Seed}
 	if r2 := rep.BestValR2; !math.IsNaN(r2) && !math.IsInf(r2, 0) {
 		d.meta.Training.ValR2 = &r2

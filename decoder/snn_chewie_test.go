@@ -25,7 +25,7 @@ func TestHIFIOnChewieBeatsRidgeReference(t *testing.T) {
 	tab, err := acquire.OpenTable(path, acquire.TableOptions{})
 	require.NoError(t, err)
 	defer tab.Close()
-	set, err := dataset.Read(tab)
+	set, err := dataset.Read(context.Background(), tab)
 	require.NoError(t, err)
 	set, err = set.SelectTargets("vel_x", "vel_y")
 	require.NoError(t, err)

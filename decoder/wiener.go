@@ -220,4 +220,9 @@ func loadWiener(meta json.RawMessage, payload []byte) (Decoder, error) {
 	return w, nil
 }
 
-func init() { Register("wiener", loadWiener) }
+func init() {
+	Register(Plugin{Kind: "wiener", Doc: "Wiener filter (ridge regression on lagged bins, penalty chosen by validation)", Load: loadWiener,
+		Fit: func(ctx context.Context, train *dataset.Set, _ FitOptions) (Decoder, error) {
+			return FitWiener(ctx, train, WienerOptions{})
+		}})
+}

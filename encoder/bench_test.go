@@ -21,7 +21,7 @@ func BenchmarkEncoder(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	var bin encoder.Bin
+	var bin acquire.Bin
 	for range 3 {
 		_ = enc.Process(&fr)
 		for enc.Next(&bin) {

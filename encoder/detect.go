@@ -11,7 +11,7 @@ import (
 )
 
 // Options configures an Encoder. Zero fields take the defaults of
-// DefaultOptions, filled in by withDefaults.
+// DefaultOptions, filled in by EnsureDefaults.
 type Options struct {
 	// BinWidth is the width of one bin (default 20 ms), rounded to whole
 	// samples.
@@ -37,24 +37,37 @@ type Options struct {
 // DefaultOptions are the encoder's defaults.
 var DefaultOptions = Options{BinWidth: 20 * time.Millisecond, K: 4.5, Refractory: time.Millisecond, Calibration: time.Second, Track: time.Minute}
 
-func (o Options) withDefaults() Options {
+// EnsureDefaults fills the zero fields of o with DefaultOptions'.
+func (o *Options) EnsureDefaults() {
 	d := DefaultOptions
-	if o.BinWidth == 0 {
-		o.BinWidth = d.BinWidth
+	def := func(v *time.Duration, dv time.Duration) {
+		if *v == 0 {
+			*v = dv
+		}
 	}
+	def(&o.BinWidth, d.BinWidth)
+	def(&o.Refractory, d.Refractory)
+	def(&o.Calibration, d.Calibration)
+	def(&o.Track, d.Track)
 	if o.K == 0 {
 		o.K = d.K
 	}
-	if o.Refractory == 0 {
-		o.Refractory = d.Refractory
+}
+
+// Validate reports settings that mean nothing. It checks the values as
+// they are, so a zero that EnsureDefaults would fill is an error here.
+func (o *Options) Validate() error {
+	switch {
+	case o.BinWidth <= 0 || o.BinWidth > time.Minute:
+		return fmt.Errorf("encoder: bin width %v: want more than 0 and at most 1m", o.BinWidth)
+	case !(o.K > 0 && o.K <= 100):
+		return fmt.Errorf("encoder: threshold factor k %v: want more than 0 and at most 100", o.K)
+	case o.Refractory < 0 || o.Refractory > time.Second:
+		return fmt.Errorf("encoder: refractory period %v: want 0-1s", o.Refractory)
+	case o.Calibration <= 0 || o.Track <= 0:
+		return fmt.Errorf("encoder: calibration %v and tracking %v must be positive", o.Calibration, o.Track)
 	}
-	if o.Calibration == 0 {
-		o.Calibration = d.Calibration
-	}
-	if o.Track == 0 {
-		o.Track = d.Track
-	}
-	return o
+	return nil
 }
 
 // Bits of float32 values for the branch-free median tracking.
@@ -93,22 +106,22 @@ type Encoder struct {
 	power     []float64
 	binIndex  int64
 
-	ready []Bin // completed bins not yet taken
+	ready []acquire.Bin // completed bins not yet taken
 	head  int
 }
 
 // NewEncoder returns an encoder for a stream of channels at rate Hz.
 func NewEncoder(channels int, rate float64, opts Options) (*Encoder, error) {
-	opts = opts.withDefaults()
-	if channels < 1 || !(rate > 0) {
+	opts.EnsureDefaults()
+	if err := opts.Validate(); err != nil {
+		return nil, err
+	}
+	if channels < 1 || channels > acquire.MaxChannels || !(rate > 0 && rate <= 1e6) {
 		return nil, fmt.Errorf("encoder: %d channels at %v Hz", channels, rate)
 	}
 	width := int64(math.Round(rate * opts.BinWidth.Seconds()))
 	if width < 1 {
 		return nil, fmt.Errorf("encoder: bin width %v is shorter than one sample at %v Hz", opts.BinWidth, rate)
-	}
-	if opts.K <= 0 || opts.Refractory < 0 || opts.Calibration < 0 || opts.Track <= 0 {
-		return nil, fmt.Errorf("encoder: invalid options %+v", opts)
 	}
 	calibN := int64(math.Round(rate * opts.Calibration.Seconds()))
 	rows := int(calibN/calibStride) + 1
@@ -140,8 +153,10 @@ func (e *Encoder) Features() int {
 	return e.channels
 }
 
-// BinWidth is the bin width in nanoseconds (whole samples).
-func (e *Encoder) BinWidth() int64 { return int64(math.Round(float64(e.width) / e.rate * 1e9)) }
+// BinWidth is the bin width, a whole number of samples.
+func (e *Encoder) BinWidth() time.Duration {
+	return time.Duration(math.Round(float64(e.width) / e.rate * 1e9))
+}
 
 // Sigma returns the current noise estimate of each channel (µV), zero
 // before calibration ends.
@@ -276,7 +291,7 @@ func (e *Encoder) finishBin() {
 		e.ready, e.head = e.ready[:0], 0
 	}
 	if len(e.ready) == cap(e.ready) {
-		e.ready = append(e.ready, Bin{}) // grows once, to the bins per frame
+		e.ready = append(e.ready, acquire.Bin{}) // grows once, to the bins per frame
 	} else {
 		e.ready = e.ready[:len(e.ready)+1]
 	}
@@ -285,7 +300,6 @@ func (e *Encoder) finishBin() {
 	b.Seq, b.Trial = uint64(k), -1
 	b.Start = e.t0 + int64(math.Round(float64(k*e.width)/e.rate*1e9))
 	b.End = e.t0 + int64(math.Round(float64((k+1)*e.width)/e.rate*1e9))
-	b.Width = b.End - b.Start
 	b.Features = append(b.Features[:0], e.counts...)
 	if e.opts.Power {
 		for _, p := range e.power {
@@ -300,7 +314,7 @@ func (e *Encoder) finishBin() {
 
 // Next moves the oldest completed bin into b and reports whether there was
 // one.
-func (e *Encoder) Next(b *Bin) bool {
+func (e *Encoder) Next(b *acquire.Bin) bool {
 	if e.head >= len(e.ready) {
 		return false
 	}

@@ -33,23 +33,23 @@ func TestVectorDetectorMatchesPortable(t *testing.T) {
 				frames[i].Data[7] = float32(math.NaN()) // after calibration
 			}
 		}
-		run := func(vector bool) ([]float32, []int32, []int32, []Bin) {
+		run := func(vector bool) ([]float32, []int32, []int32, []acquire.Bin) {
 			useAVX2 = vector
 			defer func() { useAVX2 = true }()
 			enc, err := NewEncoder(channels, 30000, Options{Calibration: 100 * time.Millisecond})
 			if err != nil {
 				t.Fatal(err)
 			}
-			var bins []Bin
+			var bins []acquire.Bin
 			for i := range frames {
 				fr := frames[i]
 				fr.Data = slices.Clone(fr.Data)
 				if err := enc.Process(&fr); err != nil {
 					t.Fatal(err)
 				}
-				var b Bin
+				var b acquire.Bin
 				for enc.Next(&b) {
-					var cp Bin
+					var cp acquire.Bin
 					cp.CopyFrom(&b)
 					bins = append(bins, cp)
 				}

@@ -43,7 +43,7 @@ func TestDetectionAccuracy(t *testing.T) {
 	require.NoError(t, err)
 	r, err := encoder.NewFrameReader(sim, signalChain(t, channels, 30000), enc)
 	require.NoError(t, err)
-	var b encoder.Bin
+	var b acquire.Bin
 	var total float32
 	bins := 0
 	for {
@@ -116,10 +116,10 @@ func TestDetectionAccuracy(t *testing.T) {
 func TestEncoderBinsAlignToSamples(t *testing.T) {
 	// 1000 Hz, 10 ms bins, frames of 7 samples: bins must not depend on
 	// how the stream was cut into frames.
-	run := func(frame int) []encoder.Bin {
+	run := func(frame int) []acquire.Bin {
 		enc, err := encoder.NewEncoder(2, 1000, encoder.Options{BinWidth: 10 * time.Millisecond, Calibration: 50 * time.Millisecond, Power: true})
 		require.NoError(t, err)
-		var out []encoder.Bin
+		var out []acquire.Bin
 		n := 0
 		for n < 500 {
 			fr := acquire.Frame{Channels: 2, Rate: 1000, Time: 5e9}
@@ -132,9 +132,9 @@ func TestEncoderBinsAlignToSamples(t *testing.T) {
 				n++
 			}
 			require.NoError(t, enc.Process(&fr))
-			var b encoder.Bin
+			var b acquire.Bin
 			for enc.Next(&b) {
-				var cp encoder.Bin
+				var cp acquire.Bin
 				cp.CopyFrom(&b)
 				out = append(out, cp)
 			}

@@ -17,6 +17,7 @@ type FrameReader struct {
 	enc   *Encoder
 	frame acquire.Frame
 	tap   func(*acquire.Frame)
+	names []string
 }
 
 // Tap makes the reader hand every raw frame to f, before it is filtered
@@ -29,19 +30,25 @@ func NewFrameReader(src acquire.Source, chain filters.Stage, enc *Encoder) (*Fra
 	if info := src.Info(); info.Channels != enc.channels || info.Rate != enc.rate {
 		return nil, fmt.Errorf("encoder: source has %d channels at %v Hz, the encoder %d at %v Hz", info.Channels, info.Rate, enc.channels, enc.rate)
 	}
-	return &FrameReader{src: src, chain: chain, enc: enc}, nil
+	return &FrameReader{src: src, chain: chain, enc: enc, names: featureNames(src.Info().ChannelNames, enc)}, nil
+}
+
+// Shape implements acquire.BinSource: the encoder's features, named after
+// the source's channels.
+func (r *FrameReader) Shape() acquire.Shape {
+	return acquire.Shape{Channels: r.enc.Features(), BinWidth: r.enc.BinWidth(), ChannelNames: r.names}
 }
 
 // Encoder returns the reader's encoder.
 func (r *FrameReader) Encoder() *Encoder { return r.enc }
 
-// ReadBin implements the pipeline's bin source.
-func (r *FrameReader) ReadBin(ctx context.Context, b *Bin) error {
+// ReadBin implements acquire.BinSource.
+func (r *FrameReader) ReadBin(ctx context.Context, b *acquire.Bin) error {
 	for !r.enc.Next(b) {
 		if err := ctx.Err(); err != nil {
 			return err
 		}
-		if err := r.src.ReadFrame(&r.frame); err != nil {
+		if err := r.src.ReadFrame(ctx, &r.frame); err != nil {
 			return err
 		}
 		if r.tap != nil {
@@ -57,4 +64,20 @@ func (r *FrameReader) ReadBin(ctx context.Context, b *Bin) error {
 		}
 	}
 	return nil
+}
+
+// featureNames names the encoder's features after the source's channels:
+// crossing counts keep the channel's name, spike-band power adds "_power".
+// Without a name for every channel there are none.
+func featureNames(channels []string, enc *Encoder) []string {
+	if len(channels) != enc.channels {
+		return nil
+	}
+	names := append([]string(nil), channels...)
+	if enc.Features() > len(channels) {
+		for _, c := range channels {
+			names = append(names, c+"_power")
+		}
+	}
+	return names
 }

@@ -17,23 +17,25 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/bci-decode/bci-decode/acquire"
 	"github.com/bci-decode/bci-decode/decoder"
-	"github.com/bci-decode/bci-decode/encoder"
 )
 
 // BinReader is the pipeline's source of bins: the signal chain for
 // continuous sources, or a binned source read directly.
 type BinReader interface {
+	// Shape describes every bin the reader delivers.
+	Shape() acquire.Shape
 	// ReadBin fills b with the next bin, reusing its slices, and returns
 	// io.EOF at the end of the stream.
-	ReadBin(ctx context.Context, b *encoder.Bin) error
+	ReadBin(ctx context.Context, b *acquire.Bin) error
 }
 
 // Sink receives every decoded intent with the bin it came from. Consume runs
 // on the decoding goroutine: it must return quickly, never block on I/O, and
 // copy whatever it keeps, since both arguments are reused for the next bin.
 type Sink interface {
-	Consume(in *decoder.Intent, b *encoder.Bin)
+	Consume(in *decoder.Intent, b *acquire.Bin)
 }
 
 // Options configures a Pipeline.
@@ -66,21 +68,23 @@ type Stats struct {
 type model struct {
 	dec  decoder.Decoder
 	hash string
+	kind string
 }
 
 // Pipeline is one decoding loop. Run it once; Swap and Stats may be called
 // from other goroutines while it runs.
 type Pipeline struct {
 	src   BinReader
+	shape acquire.Shape
 	sinks []Sink
 	opts  Options
 	out   *decoder.Output
 
 	cur     model
-	curHash atomic.Value // string, cur.hash for readers on other goroutines
+	live    atomic.Pointer[model] // cur, for readers on other goroutines
 	pending atomic.Pointer[model]
 
-	bin    encoder.Bin
+	bin    acquire.Bin
 	intent decoder.Intent
 	raw    []float32
 
@@ -88,39 +92,59 @@ type Pipeline struct {
 	paused                   atomic.Bool
 }
 
-// New builds a pipeline reading channels features per bin from src and
-// decoding them with dec, whose model has content hash hash.
-func New(src BinReader, channels int, dec decoder.Decoder, hash string, opts Options, sinks ...Sink) (*Pipeline, error) {
-	if dec.Inputs() != channels {
-		return nil, fmt.Errorf("pipeline: the %s decoder expects %d features per bin, the source delivers %d: %w", dec.Kind(), dec.Inputs(), channels, decoder.ErrShape)
+// EnsureDefaults fills the zero fields of o with their defaults.
+func (o *Options) EnsureDefaults() {
+	if o.Now == nil {
+		o.Now = func() int64 { return time.Now().UnixNano() }
 	}
-	if opts.Now == nil {
-		opts.Now = func() int64 { return time.Now().UnixNano() }
+	o.Output.EnsureDefaults()
+}
+
+// New builds a pipeline decoding src's bins with m. This is where a
+// decoder meets a stream, so this is where their shapes are checked: the
+// features per bin and the bin width.
+func New(src BinReader, m *decoder.Loaded, opts Options, sinks ...Sink) (*Pipeline, error) {
+	shape := src.Shape()
+	if err := m.Fits(shape); err != nil {
+		return nil, fmt.Errorf("pipeline: %w", err)
 	}
+	opts.EnsureDefaults()
+	cur := model{dec: m.Decoder, hash: m.Hash, kind: m.Kind()}
 	p := &Pipeline{
 		src:   src,
+		shape: shape,
 		sinks: sinks,
 		opts:  opts,
-		out:   decoder.NewOutput(dec.Outputs(), opts.Output),
-		cur:   model{dec: dec, hash: hash},
-		raw:   make([]float32, dec.Outputs()),
+		out:   decoder.NewOutput(m.Outputs(), opts.Output),
+		cur:   cur,
+		raw:   make([]float32, m.Outputs()),
 	}
-	p.curHash.Store(hash)
-	p.bin.Features = make([]float32, 0, channels)
-	p.intent.Values = make([]float32, 0, dec.Outputs())
+	p.live.Store(&cur)
+	p.bin.Features = make([]float32, 0, shape.Channels)
+	p.bin.Target = make([]float32, 0, len(shape.Targets))
+	p.intent.Values = make([]float32, 0, m.Outputs())
 	p.intent.Process, p.intent.Takeover = opts.Process, opts.Takeover
 	return p, nil
 }
 
+// Shape describes the bins the pipeline decodes.
+func (p *Pipeline) Shape() acquire.Shape { return p.shape }
+
+// AddSink makes s receive every intent after the sinks already there. It
+// must be called before Run.
+func (p *Pipeline) AddSink(s Sink) { p.sinks = append(p.sinks, s) }
+
 // Swap replaces the decoder at the next bin boundary: the bin being decoded
-// finishes on the old model, the next one starts on the new. The new decoder
-// must have the same inputs and outputs.
-func (p *Pipeline) Swap(dec decoder.Decoder, hash string) error {
-	if dec.Inputs() != p.cur.dec.Inputs() || dec.Outputs() != p.cur.dec.Outputs() {
-		return fmt.Errorf("pipeline: swap to a %d->%d model on a %d->%d stream: %w",
-			dec.Inputs(), dec.Outputs(), p.cur.dec.Inputs(), p.cur.dec.Outputs(), decoder.ErrShape)
+// finishes on the old model, the next one starts on the new. The new model
+// must fit the stream and produce as many outputs as the old one.
+func (p *Pipeline) Swap(m *decoder.Loaded) error {
+	if err := m.Fits(p.shape); err != nil {
+		return fmt.Errorf("pipeline: swap: %w", err)
 	}
-	p.pending.Store(&model{dec: dec, hash: hash})
+	if m.Outputs() != p.cur.dec.Outputs() {
+		return fmt.Errorf("pipeline: swap to a model with %d outputs on a stream decoded into %d: %w", m.Outputs(), p.cur.dec.Outputs(), decoder.ErrShape)
+	}
+	p.pending.Store(&model{dec: m.Decoder, hash: m.Hash, kind: m.Kind()})
 	return nil
 }
 
@@ -132,12 +156,14 @@ func (p *Pipeline) SetPaused(paused bool) { p.paused.Store(paused) }
 // Paused reports whether the output is paused.
 func (p *Pipeline) Paused() bool { return p.paused.Load() }
 
-// Model returns the content hash of the model decoding now.
-func (p *Pipeline) Model() string {
-	if m := p.pending.Load(); m != nil {
-		return m.hash
+// Model returns the content hash and kind of the model decoding now (or
+// from the next bin, when a swap is pending).
+func (p *Pipeline) Model() (hash, kind string) {
+	m := p.pending.Load()
+	if m == nil {
+		m = p.live.Load()
 	}
-	return p.curHash.Load().(string)
+	return m.hash, m.kind
 }
 
 // Decoder returns the decoder decoding now. It is for sinks, which run on
@@ -169,14 +195,14 @@ func (p *Pipeline) Step(ctx context.Context) error {
 	if err := p.src.ReadBin(ctx, &p.bin); err != nil {
 		return err
 	}
-	if len(p.bin.Features) != p.cur.dec.Inputs() {
-		return fmt.Errorf("pipeline: bin %d has %d features, the decoder expects %d: %w", p.bin.Seq, len(p.bin.Features), p.cur.dec.Inputs(), decoder.ErrShape)
+	if len(p.bin.Features) != p.shape.Channels {
+		return fmt.Errorf("pipeline: bin %d has %d features, the stream %d: %w", p.bin.Seq, len(p.bin.Features), p.shape.Channels, decoder.ErrShape)
 	}
 	if m := p.pending.Load(); m != nil {
-		// Publish the new hash before clearing pending, so Model never
-		// reports the old model after a swap was accepted.
+		// Publish the new model before clearing pending, so Model never
+		// reports the old one after a swap was accepted.
 		p.cur = *m
-		p.curHash.Store(m.hash)
+		p.live.Store(m)
 		p.pending.CompareAndSwap(m, nil)
 		p.swaps.Add(1)
 	}
@@ -186,13 +212,9 @@ func (p *Pipeline) Step(ctx context.Context) error {
 	in.Seq = p.bin.Seq
 	in.SampleTime = p.bin.End
 	in.Model = p.cur.hash
-	if !p.out.Fill(in, p.raw, float64(p.bin.Width)/1e9) {
+	if !p.out.Fill(in, p.raw, p.bin.Width(), p.paused.Load()) {
 		// A decoder that produced NaN has poisoned state; start it afresh.
 		p.cur.dec.Reset()
-	}
-	if p.paused.Load() {
-		clear(in.Values)
-		in.Status = decoder.StatusHalted
 	}
 	in.DecodeTime = p.opts.Now()
 	for _, s := range p.sinks {

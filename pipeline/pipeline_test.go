@@ -6,19 +6,23 @@ import (
 	"io"
 	"math"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
 	"github.com/bci-decode/bci-decode/acquire"
 	"github.com/bci-decode/bci-decode/decoder"
-	"github.com/bci-decode/bci-decode/encoder"
 	"github.com/bci-decode/bci-decode/internal/testkit"
 	"github.com/bci-decode/bci-decode/pipeline"
 )
 
-func fitKalman(t testing.TB, channels int) decoder.Decoder {
-	return testkit.Kalman(t, acquire.SimConfig{Seed: 1, Channels: channels, Bins: 5000}).Decoder
+// fitKalman fits a Kalman filter to simulated calibration data; its model
+// is named hash.
+func fitKalman(t testing.TB, channels int, hash string) *decoder.Loaded {
+	m := testkit.Kalman(t, acquire.SimConfig{Seed: 1, Channels: channels, Bins: 5000})
+	m.Hash = hash
+	return m
 }
 
 // collect is a sink that keeps copies of what it is given.
@@ -27,7 +31,7 @@ type collect struct {
 	targets [][]float32
 }
 
-func (c *collect) Consume(in *decoder.Intent, b *encoder.Bin) {
+func (c *collect) Consume(in *decoder.Intent, b *acquire.Bin) {
 	var cp decoder.Intent
 	cp.CopyFrom(in)
 	c.intents = append(c.intents, cp)
@@ -35,11 +39,11 @@ func (c *collect) Consume(in *decoder.Intent, b *encoder.Bin) {
 }
 
 func TestPipelineDecodesSimulator(t *testing.T) {
-	dec := fitKalman(t, 96)
+	dec := fitKalman(t, 96, "h1")
 	sim, err := acquire.NewSimulator(acquire.SimConfig{Seed: 2, Bins: 500})
 	require.NoError(t, err)
 	var c collect
-	p, err := pipeline.New(encoder.NewBinnedReader(sim), 96, dec, "h1", pipeline.Options{}, &c)
+	p, err := pipeline.New(sim, dec, pipeline.Options{}, &c)
 	require.NoError(t, err)
 	require.NoError(t, p.Run(context.Background()))
 	require.Len(t, c.intents, 500)
@@ -54,18 +58,26 @@ func TestPipelineDecodesSimulator(t *testing.T) {
 }
 
 func TestPipelineRejectsChannelMismatch(t *testing.T) {
-	dec := fitKalman(t, 32)
+	dec := fitKalman(t, 32, "")
 	sim, err := acquire.NewSimulator(acquire.SimConfig{Seed: 2, Channels: 96})
 	require.NoError(t, err)
-	_, err = pipeline.New(encoder.NewBinnedReader(sim), 96, dec, "", pipeline.Options{})
+	_, err = pipeline.New(sim, dec, pipeline.Options{})
 	require.ErrorIs(t, err, decoder.ErrShape)
-	assert.Contains(t, err.Error(), "expects 32 features per bin, the source delivers 96")
+	assert.Contains(t, err.Error(), "expects 32 features per bin, the stream has 96")
+
+	slow, err := acquire.NewSimulator(acquire.SimConfig{Seed: 2, Channels: 32, BinWidth: 50 * time.Millisecond})
+	require.NoError(t, err)
+	_, err = pipeline.New(slow, dec, pipeline.Options{})
+	require.ErrorIs(t, err, decoder.ErrShape)
+	assert.Contains(t, err.Error(), "was trained on 20ms bins, the stream has 50ms bins")
 }
 
 // nanSource injects non-finite features into a simulated stream.
-type nanSource struct{ r *encoder.BinnedReader }
+type nanSource struct{ r acquire.BinSource }
 
-func (n nanSource) ReadBin(ctx context.Context, b *encoder.Bin) error {
+func (n nanSource) Shape() acquire.Shape { return n.r.Shape() }
+
+func (n nanSource) ReadBin(ctx context.Context, b *acquire.Bin) error {
 	if err := n.r.ReadBin(ctx, b); err != nil {
 		return err
 	}
@@ -77,11 +89,11 @@ func (n nanSource) ReadBin(ctx context.Context, b *encoder.Bin) error {
 }
 
 func TestPipelineSanitisesNonFiniteInput(t *testing.T) {
-	dec := fitKalman(t, 96)
+	dec := fitKalman(t, 96, "")
 	sim, err := acquire.NewSimulator(acquire.SimConfig{Seed: 3, Bins: 100})
 	require.NoError(t, err)
 	var c collect
-	p, err := pipeline.New(nanSource{encoder.NewBinnedReader(sim)}, 96, dec, "", pipeline.Options{}, &c)
+	p, err := pipeline.New(nanSource{sim}, dec, pipeline.Options{}, &c)
 	require.NoError(t, err)
 	require.NoError(t, p.Run(context.Background()))
 	assert.Equal(t, uint64(20), p.Stats().BadFeatures)
@@ -93,17 +105,17 @@ func TestPipelineSanitisesNonFiniteInput(t *testing.T) {
 }
 
 func TestPipelineSwapAtBinBoundary(t *testing.T) {
-	a, b := fitKalman(t, 96), fitKalman(t, 96)
+	a, b := fitKalman(t, 96, "old"), fitKalman(t, 96, "new")
 	sim, err := acquire.NewSimulator(acquire.SimConfig{Seed: 4, Bins: 20})
 	require.NoError(t, err)
 	var c collect
-	p, err := pipeline.New(encoder.NewBinnedReader(sim), 96, a, "old", pipeline.Options{}, &c)
+	p, err := pipeline.New(sim, a, pipeline.Options{}, &c)
 	require.NoError(t, err)
 	ctx := context.Background()
 	for range 10 {
 		require.NoError(t, p.Step(ctx))
 	}
-	require.NoError(t, p.Swap(b, "new"))
+	require.NoError(t, p.Swap(b))
 	require.NoError(t, p.Run(ctx))
 	require.Len(t, c.intents, 20)
 	for i, in := range c.intents {
@@ -114,24 +126,24 @@ func TestPipelineSwapAtBinBoundary(t *testing.T) {
 		assert.Equal(t, want, in.Model, "bin %d", i)
 	}
 	assert.Equal(t, uint64(1), p.Stats().Swaps)
-	wrong := fitKalman(t, 32)
-	assert.ErrorIs(t, p.Swap(wrong, "bad"), decoder.ErrShape)
+	wrong := fitKalman(t, 32, "bad")
+	assert.ErrorIs(t, p.Swap(wrong), decoder.ErrShape)
 }
 
 // discard is a sink that keeps nothing.
 type discard struct{ n int }
 
-func (d *discard) Consume(*decoder.Intent, *encoder.Bin) { d.n++ }
+func (d *discard) Consume(*decoder.Intent, *acquire.Bin) { d.n++ }
 
 func TestPipelineStepDoesNotAllocate(t *testing.T) {
 	ctx := context.Background()
 	wiener, err := decoder.FitWiener(ctx, testkit.VelocitySet(t, acquire.SimConfig{Seed: 1, Bins: 3000}), decoder.WienerOptions{Ridge: 1})
 	require.NoError(t, err)
-	for _, dec := range []decoder.Decoder{fitKalman(t, 96), wiener} {
+	for _, dec := range []*decoder.Loaded{fitKalman(t, 96, "h"), testkit.Loaded(t, wiener, decoder.ModelInfo{})} {
 		t.Run(dec.Kind(), func(t *testing.T) {
 			sim, err := acquire.NewSimulator(acquire.SimConfig{Seed: 5})
 			require.NoError(t, err)
-			p, err := pipeline.New(encoder.NewBinnedReader(sim), 96, dec, "h", pipeline.Options{}, &discard{})
+			p, err := pipeline.New(sim, dec, pipeline.Options{}, &discard{})
 			require.NoError(t, err)
 			require.NoError(t, p.Step(ctx)) // first bin sizes the buffers
 			allocs := testing.AllocsPerRun(1000, func() {

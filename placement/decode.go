@@ -5,14 +5,15 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"strconv"
+	"time"
 
 	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/bci-decode/bci-decode/acquire"
 	"github.com/bci-decode/bci-decode/bus"
 	"github.com/bci-decode/bci-decode/decoder"
-	"github.com/bci-decode/bci-decode/encoder"
 	"github.com/bci-decode/bci-decode/session"
 )
 
@@ -31,7 +32,7 @@ func (w *Worker) decode(ctx context.Context, s Spec) error {
 		return fmt.Errorf("resume %s: %w", s.Session, err)
 	}
 	sim, err := acquire.NewSimulator(acquire.SimConfig{Seed: s.Seed, PopulationSeed: s.PopulationSeed,
-		Channels: s.Channels, BinWidth: s.BinWidthNS, StartTime: s.EpochNS})
+		Channels: s.Channels, BinWidth: time.Duration(s.BinWidthNS), StartTime: s.EpochNS})
 	if err != nil {
 		return err
 	}
@@ -43,12 +44,12 @@ func (w *Worker) decode(ctx context.Context, s Spec) error {
 	}
 	_, err = session.Run(ctx, session.Options{
 		Session: s.Session, Conn: w.nc,
-		Source:   encoder.NewBinnedReader(acquire.PacedWallClock(ctx, sim, w.clock)),
-		Channels: s.Channels, BinWidth: s.BinWidthNS, Targets: acquire.SimTargetNames,
+		Source: acquire.PacedWallClock(sim, w.clock), Realtime: true,
 		Model: model, Record: true, Append: true, Replicas: s.Replicas,
 		MsgIDPrefix:   s.Session + ":" + strconv.FormatInt(s.EpochNS, 10) + ":",
 		SnapshotEvery: s.SnapshotEvery,
 		Process:       w.opts.ID, Takeover: next > 0,
+		Outputs: w.opts.Outputs, Services: w.opts.Services,
 		Log: w.opts.Log,
 	})
 	return err
@@ -110,36 +111,27 @@ func catchUp(ctx context.Context, stream jetstream.Stream, name string, model *d
 	if from >= to {
 		return nil
 	}
-	cons, err := stream.OrderedConsumer(ctx, jetstream.OrderedConsumerConfig{
-		FilterSubjects: []string{bus.BinsSubject(name)},
-		DeliverPolicy:  jetstream.DeliverByStartSequencePolicy,
-		OptStartSeq:    start,
-	})
+	r, err := bus.ReadSubject(ctx, stream, bus.BinsSubject(name), start)
 	if err != nil {
 		return err
 	}
-	it, err := cons.Messages()
-	if err != nil {
-		return err
-	}
-	defer it.Stop()
+	defer r.Close()
 	out := make([]float32, model.Outputs())
-	var b encoder.Bin
-	want := from
-	for want < to {
-		m, err := it.Next(jetstream.NextContext(ctx))
+	var b acquire.Bin
+	for want := from; want < to; {
+		m, err := r.Next(ctx)
+		if errors.Is(err, io.EOF) {
+			return fmt.Errorf("the recording lacks bins %d-%d to catch up on", want, to-1)
+		}
 		if err != nil {
 			return err
 		}
-		if err := encoder.DecodeBinMessage(m.Data(), &b); err != nil {
-			return fmt.Errorf("stream %s: %w", bus.StreamName(name), err)
+		if err := acquire.DecodeBinMessage(m.Data(), &b); err != nil {
+			return fmt.Errorf("%s: %w", r.Where(m), err)
 		}
 		if b.Seq == want {
 			model.Step(b.Features, out)
 			want++
-		}
-		if meta, err := m.Metadata(); err == nil && meta.NumPending == 0 && want < to {
-			return fmt.Errorf("the recording lacks bins %d-%d to catch up on", want, to-1)
 		}
 	}
 	return nil

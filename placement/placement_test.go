@@ -18,7 +18,6 @@ import (
 	"github.com/bci-decode/bci-decode/acquire"
 	"github.com/bci-decode/bci-decode/bus"
 	"github.com/bci-decode/bci-decode/decoder"
-	"github.com/bci-decode/bci-decode/encoder"
 	"github.com/bci-decode/bci-decode/internal/testkit"
 	"github.com/bci-decode/bci-decode/placement"
 	"github.com/bci-decode/bci-decode/replay"
@@ -182,7 +181,7 @@ func TestFailover(t *testing.T) {
 		require.NoError(t, err)
 		fresh, err := decoder.Decode(mb)
 		require.NoError(t, err)
-		res, err := replay.Run(ctx, src, 96, fresh, replay.Options{})
+		res, err := replay.Run(ctx, src, fresh, replay.Options{})
 		src.Close()
 		require.NoError(t, err)
 		d := replay.Compare(live, res.Intents[:min(len(res.Intents), len(live))])
@@ -197,7 +196,7 @@ func TestFailover(t *testing.T) {
 		require.NoError(t, err)
 		lastBin, err := stream.GetLastMsgForSubject(ctx, bus.BinsSubject(name))
 		require.NoError(t, err)
-		seq, ok := encoder.BinMessageSeq(lastBin.Data)
+		seq, ok := acquire.BinMessageSeq(lastBin.Data)
 		require.True(t, ok)
 		assert.Equal(t, seq+1, info.State.Subjects[bus.BinsSubject(name)], "%s: bins 0..%d recorded once each", name, seq)
 	}

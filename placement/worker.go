@@ -14,6 +14,7 @@ import (
 	"github.com/rs/zerolog"
 
 	"github.com/bci-decode/bci-decode/acquire"
+	"github.com/bci-decode/bci-decode/pipeline"
 )
 
 // WorkerOptions configures a Worker. Zero fields take defaults.
@@ -25,6 +26,10 @@ type WorkerOptions struct {
 	LeaseTTL time.Duration
 	// Replicas of the placement buckets (default 1; 3 on a 3-node cluster).
 	Replicas int
+	// Outputs and Services are given to every session the worker decodes
+	// (output plug-ins and their dependencies).
+	Outputs  []pipeline.Factory
+	Services []any
 	Log      zerolog.Logger
 }
 

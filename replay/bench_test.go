@@ -10,7 +10,6 @@ import (
 	"github.com/bci-decode/bci-decode/acquire"
 	"github.com/bci-decode/bci-decode/bus"
 	"github.com/bci-decode/bci-decode/decoder"
-	"github.com/bci-decode/bci-decode/encoder"
 	"github.com/bci-decode/bci-decode/internal/testkit"
 	"github.com/bci-decode/bci-decode/replay"
 	"github.com/bci-decode/bci-decode/session"
@@ -24,8 +23,8 @@ func recordSession(tb testing.TB, name string, bins int) (jetstream.JetStream, *
 	model := testkit.Kalman(tb, acquire.SimConfig{Seed: 1, Bins: 3000})
 	sim, _ := acquire.NewSimulator(acquire.SimConfig{Seed: 2, Bins: bins})
 	_, err := session.Run(context.Background(), session.Options{
-		Session: name, Conn: nc, Source: encoder.NewBinnedReader(sim), Channels: 96, BinWidth: 20e6,
-		Targets: acquire.SimTargetNames, Model: model, Lossless: true, Record: true,
+		Session: name, Conn: nc, Source: sim,
+		Model: model, Record: true,
 	})
 	if err != nil {
 		tb.Fatal(err)
@@ -52,7 +51,7 @@ func BenchmarkReplay(b *testing.B) {
 			b.Fatal(err)
 		}
 		start := time.Now()
-		res, err := replay.Run(ctx, src, 96, model, replay.Options{})
+		res, err := replay.Run(ctx, src, model, replay.Options{})
 		elapsed += time.Since(start)
 		src.Close()
 		if err != nil {

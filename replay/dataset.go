@@ -2,15 +2,12 @@ package replay
 
 import (
 	"context"
-	"errors"
 	"fmt"
-	"io"
 
 	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/bci-decode/bci-decode/bus"
 	"github.com/bci-decode/bci-decode/dataset"
-	"github.com/bci-decode/bci-decode/encoder"
 )
 
 // ReadSet reads every recorded bin of a session, with its targets, into a
@@ -22,25 +19,12 @@ func ReadSet(ctx context.Context, js jetstream.JetStream, session string) (*data
 	}
 	defer src.Close()
 	info := src.Info()
-	if len(info.Targets) == 0 {
+	if len(info.Shape.Targets) == 0 {
 		return nil, info, fmt.Errorf("session %q recorded no behavioural targets: nothing to retrain on", session)
 	}
-	set := &dataset.Set{BinWidth: info.BinWidth, TargetNames: info.Targets}
-	var b encoder.Bin
-	for {
-		err := src.ReadBin(ctx, &b)
-		if errors.Is(err, io.EOF) {
-			break
-		}
-		if err != nil {
-			return nil, info, err
-		}
-		if len(b.Target) != len(info.Targets) {
-			return nil, info, fmt.Errorf("session %q: bin %d has %d targets, the session records %d", session, b.Seq, len(b.Target), len(info.Targets))
-		}
-		set.X = append(set.X, append([]float32(nil), b.Features...))
-		set.Y = append(set.Y, append([]float32(nil), b.Target...))
-		set.Trial = append(set.Trial, b.Trial)
+	set, err := dataset.Read(ctx, src)
+	if err != nil {
+		return nil, info, fmt.Errorf("session %q: %w", session, err)
 	}
 	if set.Len() == 0 {
 		return nil, info, fmt.Errorf("session %q has no recorded bins", session)

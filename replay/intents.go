@@ -3,7 +3,9 @@ package replay
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
+	"io"
 	"math"
 
 	"github.com/nats-io/nats.go/jetstream"
@@ -19,42 +21,26 @@ func RecordedIntents(ctx context.Context, js jetstream.JetStream, session string
 	if err != nil {
 		return nil, err
 	}
-	subj := bus.IntentSubject(session)
-	si, err := stream.Info(ctx, jetstream.WithSubjectFilter(subj))
+	r, err := bus.ReadSubject(ctx, stream, bus.IntentSubject(session), 0)
 	if err != nil {
 		return nil, fmt.Errorf("recorded intents of %s: %w", session, err)
 	}
-	n := si.State.Subjects[subj]
-	out := make([]decoder.Intent, 0, n)
-	if n == 0 {
-		return out, nil
-	}
-	cons, err := stream.OrderedConsumer(ctx, jetstream.OrderedConsumerConfig{FilterSubjects: []string{subj}})
-	if err != nil {
-		return nil, fmt.Errorf("recorded intents of %s: %w", session, err)
-	}
-	it, err := cons.Messages(jetstream.PullMaxMessages(4096))
-	if err != nil {
-		return nil, fmt.Errorf("recorded intents of %s: %w", session, err)
-	}
-	defer it.Stop()
-	for uint64(len(out)) < n {
-		m, err := it.Next(jetstream.NextContext(ctx))
+	defer r.Close()
+	out := make([]decoder.Intent, 0, r.Len())
+	for {
+		m, err := r.Next(ctx)
+		if errors.Is(err, io.EOF) {
+			return out, nil
+		}
 		if err != nil {
 			return out, fmt.Errorf("recorded intents of %s: %w", session, err)
 		}
 		var in decoder.Intent
 		if err := json.Unmarshal(m.Data(), &in); err != nil {
-			meta, _ := m.Metadata()
-			var seq uint64
-			if meta != nil {
-				seq = meta.Sequence.Stream
-			}
-			return out, fmt.Errorf("recorded intents of %s: stream message %d is not an intent: %w", session, seq, err)
+			return out, fmt.Errorf("recorded intents of %s: %s is not an intent: %w", session, r.Where(m), err)
 		}
 		out = append(out, in)
 	}
-	return out, nil
 }
 
 // Diff is the outcome of comparing replayed intents with live ones.

@@ -19,7 +19,7 @@ func TestReplayRangeAndDataset(t *testing.T) {
 
 	src, err := replay.Open(ctx, js, "r1", replay.Range{From: 2e9, To: 4e9})
 	require.NoError(t, err)
-	res, err := replay.Run(ctx, src, 96, model, replay.Options{})
+	res, err := replay.Run(ctx, src, model, replay.Options{})
 	src.Close()
 	require.NoError(t, err)
 	require.Len(t, res.Intents, 100, "2 s of 20 ms bins")
@@ -28,7 +28,7 @@ func TestReplayRangeAndDataset(t *testing.T) {
 	set, info, err := replay.ReadSet(ctx, js, "r1")
 	require.NoError(t, err)
 	assert.Equal(t, 500, set.Len())
-	assert.Equal(t, 96, info.Channels)
+	assert.Equal(t, 96, info.Shape.Channels)
 	assert.Equal(t, []string{"vel_x", "vel_y", "pos_x", "pos_y"}, set.TargetNames)
 
 	_, err = replay.Open(ctx, js, "missing", replay.Range{})
@@ -46,7 +46,7 @@ func TestReplayReportsCorruptMessage(t *testing.T) {
 	src, err := replay.Open(ctx, js, "bad", replay.Range{})
 	require.NoError(t, err)
 	defer src.Close()
-	res, err := replay.Run(ctx, src, 96, model, replay.Options{})
+	res, err := replay.Run(ctx, src, model, replay.Options{})
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), "stream BCI_bad message")
 	assert.Len(t, res.Intents, 50, "every good bin before it was replayed")

@@ -5,8 +5,8 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/bci-decode/bci-decode/acquire"
 	"github.com/bci-decode/bci-decode/decoder"
-	"github.com/bci-decode/bci-decode/encoder"
 	"github.com/bci-decode/bci-decode/pipeline"
 )
 
@@ -38,7 +38,7 @@ type Result struct {
 // collector keeps a copy of every intent and its bin's targets.
 type collector struct{ res *Result }
 
-func (c collector) Consume(in *decoder.Intent, b *encoder.Bin) {
+func (c collector) Consume(in *decoder.Intent, b *acquire.Bin) {
 	var cp decoder.Intent
 	cp.CopyFrom(in)
 	c.res.Intents = append(c.res.Intents, cp)
@@ -55,7 +55,9 @@ type follower struct {
 	cur    string
 }
 
-func (f *follower) ReadBin(ctx context.Context, b *encoder.Bin) error {
+func (f *follower) Shape() acquire.Shape { return f.src.Shape() }
+
+func (f *follower) ReadBin(ctx context.Context, b *acquire.Bin) error {
 	if err := f.src.ReadBin(ctx, b); err != nil {
 		return err
 	}
@@ -67,7 +69,7 @@ func (f *follower) ReadBin(ctx context.Context, b *encoder.Bin) error {
 	if err != nil {
 		return fmt.Errorf("bin %d was decoded live by model %.12s: %w", b.Seq, want, err)
 	}
-	if err := f.p.Swap(m.Decoder, m.Hash); err != nil {
+	if err := f.p.Swap(m); err != nil {
 		return fmt.Errorf("bin %d: %w", b.Seq, err)
 	}
 	f.cur = want
@@ -76,7 +78,7 @@ func (f *follower) ReadBin(ctx context.Context, b *encoder.Bin) error {
 
 // Run decodes src with the live pipeline loop, as fast as src delivers,
 // starting from a fresh copy of model.
-func Run(ctx context.Context, src pipeline.BinReader, channels int, model *decoder.Loaded, opts Options) (*Result, error) {
+func Run(ctx context.Context, src pipeline.BinReader, model *decoder.Loaded, opts Options) (*Result, error) {
 	res := &Result{}
 	sinks := append([]pipeline.Sink{collector{res}}, opts.Sinks...)
 	var reader pipeline.BinReader = src
@@ -88,7 +90,7 @@ func Run(ctx context.Context, src pipeline.BinReader, channels int, model *decod
 		reader = f
 	}
 	model.Reset()
-	p, err := pipeline.New(reader, channels, model.Decoder, model.Hash, pipeline.Options{Output: opts.Output}, sinks...)
+	p, err := pipeline.New(reader, model, pipeline.Options{Output: opts.Output}, sinks...)
 	if err != nil {
 		return nil, err
 	}

@@ -11,9 +11,9 @@ import (
 
 	"github.com/bci-decode/bci-decode/acquire"
 	"github.com/bci-decode/bci-decode/bus"
+	"github.com/bci-decode/bci-decode/frontend"
 	"github.com/bci-decode/bci-decode/internal/testkit"
 	"github.com/bci-decode/bci-decode/session"
-	"github.com/bci-decode/bci-decode/signal"
 )
 
 // TestRecordsRawFrames decodes a continuous source and records its raw
@@ -23,12 +23,12 @@ func TestRecordsRawFrames(t *testing.T) {
 	cfg := acquire.BroadbandConfig{Seed: 4, Channels: 8, Duration: 1500 * time.Millisecond}
 	sim, err := acquire.NewBroadband(cfg)
 	require.NoError(t, err)
-	r, err := signal.Reader(sim, signal.Options{})
+	r, err := frontend.Reader(sim, frontend.Options{})
 	require.NoError(t, err)
 	m := testkit.Kalman(t, acquire.SimConfig{Seed: 1, Channels: 8, Bins: 2000})
 	res, err := session.Run(context.Background(), session.Options{
-		Session: "raw", Conn: nc, Source: r, Channels: 8, BinWidth: 20e6, Model: m,
-		Lossless: true, Record: true, Raw: r,
+		Session: "raw", Conn: nc, Source: r, Model: m,
+		Record: true, Raw: r,
 	})
 	require.NoError(t, err)
 	assert.Equal(t, uint64(75), res.Stats.Bins)
@@ -49,6 +49,6 @@ func TestRecordsRawFrames(t *testing.T) {
 	again, err := acquire.NewBroadband(cfg)
 	require.NoError(t, err)
 	var want acquire.Frame
-	require.NoError(t, again.ReadFrame(&want))
+	require.NoError(t, again.ReadFrame(context.Background(), &want))
 	assert.Equal(t, want, got, "the raw frame, before filtering")
 }

@@ -104,7 +104,7 @@ func TestSurvivesServerRestart(t *testing.T) {
 	go func() {
 		defer close(done)
 		res, runErr = session.Run(context.Background(), session.Options{
-			Session: "crash", Conn: nc, Source: simSource(t, 2, bins, true), Channels: 96, BinWidth: 5e6,
+			Session: "crash", Conn: nc, Source: simSource(t, 2, bins, true), Realtime: true,
 			Model: m, Record: true,
 		})
 	}()

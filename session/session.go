@@ -1,8 +1,10 @@
-// Package session runs one live decoding session: the pipeline loop with its
-// intent publisher, optionally recording the session in JetStream and
-// serving the control verbs (swap, pause, resume, info) on NATS. It owns
-// every goroutine it starts and stops them in two phases: graceful (drain,
-// flush, wait for acks) and then, when the context ends, at once.
+// Package session runs one live decoding session: the pipeline loop and the
+// outputs it feeds (the intent publisher, the recorders, the input
+// watchdog, and any output plug-in), with the control verbs (swap, pause,
+// resume, info) on NATS. A session is built, its outputs are started, the
+// loop runs to the end of the source, and the outputs are closed in reverse
+// order: gracefully (drain, flush, wait for acknowledgements) within a
+// bound, then at once.
 package session
 
 import (
@@ -27,19 +29,16 @@ type Options struct {
 	Session string
 	// Conn is the NATS connection to publish on (required).
 	Conn *nats.Conn
-	// Source delivers bins of Channels features each, BinWidth ns wide,
-	// with Targets (names of the bins' behavioural targets, if any).
-	Source   pipeline.BinReader
-	Channels int
-	BinWidth int64
-	Targets  []string
+	// Source delivers the bins; its Shape is checked against Model once.
+	Source pipeline.BinReader
 	// Model decodes from the first bin.
 	Model *decoder.Loaded
 	// Output shapes intents.
 	Output decoder.OutputOptions
-	// Lossless makes publishing wait for room rather than drop; for runs
-	// that go as fast as possible.
-	Lossless bool
+	// Realtime marks a live stream: outputs never make the loop wait
+	// (a full buffer is a counted loss) and the watchdog runs. Runs that
+	// go as fast as possible leave it off and lose nothing.
+	Realtime bool
 	// Record keeps the session's bins and intents in the JetStream stream
 	// BCI_<session> and its model in the bci-models object store.
 	Record bool
@@ -67,210 +66,199 @@ type Options struct {
 	}
 	// Control serves bci.<session>.control.* (needs JetStream for swaps).
 	Control bool
-	// Watchdog, when its StaleAfter is set, publishes stale and then halted
-	// intents while input is missing (live sources only).
-	Watchdog WatchdogOptions
-	// Sinks receive every intent after the publisher and recorder.
+	// Watchdog, when its StaleAfter is set in a real-time session,
+	// publishes stale and then halted intents while input is missing.
+	Watchdog bus.WatchdogOptions
+	// Outputs build further outputs (plug-ins) for the session.
+	Outputs []pipeline.Factory
+	// Sinks receive every intent after the outputs; they have no life
+	// cycle (a scorer, say).
 	Sinks []pipeline.Sink
+	// Services are handed to the outputs' factories (see pipeline.Env);
+	// Conn is always among them.
+	Services []any
+	// CloseTimeout bounds the graceful close of the outputs (default 15 s).
+	CloseTimeout time.Duration
 	// Log receives the session's events.
 	Log zerolog.Logger
 }
 
-// Result summarises a finished session.
+// EnsureDefaults fills the zero fields of o with their defaults.
+func (o *Options) EnsureDefaults() {
+	o.Replicas = max(o.Replicas, 1)
+	if o.CloseTimeout <= 0 {
+		o.CloseTimeout = 15 * time.Second
+	}
+	o.Output.EnsureDefaults()
+}
+
+// Validate reports options that cannot make a session.
+func (o *Options) Validate() error {
+	switch {
+	case o.Conn == nil || o.Source == nil || o.Model == nil:
+		return errors.New("session: a connection, a source and a model are required")
+	case o.Raw != nil && !o.Record:
+		return errors.New("session: recording raw frames needs Record")
+	case o.SnapshotEvery < 0:
+		return fmt.Errorf("session: snapshot every %d bins", o.SnapshotEvery)
+	}
+	if err := o.Output.Validate(); err != nil {
+		return fmt.Errorf("session: %w", err)
+	}
+	if err := o.Watchdog.Validate(); err != nil {
+		return fmt.Errorf("session: %w", err)
+	}
+	return bus.ValidateSession(o.Session)
+}
+
+// Result summarises a finished session. Its JSON form is the summary the
+// commands print with --json.
 type Result struct {
-	Stats   pipeline.Stats
-	Publish bus.Summary
-	Record  *bus.RecordingStats
+	Session string `json:"session"`
+	// Decoder and Model name the model decoding at the end (after swaps).
+	Decoder string         `json:"decoder"`
+	Model   string         `json:"model"`
+	Stats   pipeline.Stats `json:"pipeline"`
+	Publish bus.Summary    `json:"publish"`
+	// Score is the live accuracy against the stream's targets, when the
+	// stream has the targets the model decodes.
+	Score  *Score              `json:"score,omitempty"`
+	Record *bus.RecordingStats `json:"recording,omitempty"`
 	// RawRecord counts recorded raw frames (Options.Raw).
-	RawRecord *bus.RecordingStats
-	Watchdog  WatchdogStats
-	Elapsed   time.Duration
+	RawRecord *bus.RecordingStats `json:"raw_recording,omitempty"`
+	Watchdog  bus.WatchdogStats   `json:"watchdog"`
+	// Outputs holds every output's report, by name.
+	Outputs map[string]any `json:"outputs,omitempty"`
+	Elapsed time.Duration  `json:"-"`
 }
 
 // ErrRecorded is returned when Record would overwrite a recording.
 var ErrRecorded = bus.ErrRecorded
 
-// live is the running session as the control service sees it.
+// live is a running session.
 type live struct {
-	opts   Options
-	p      *pipeline.Pipeline
-	models *bus.Models
-	rec    *bus.Recorder
-	raw    *bus.Recorder
-	snap   *bus.Recorder
+	opts    Options
+	p       *pipeline.Pipeline
+	models  *bus.Models
+	pub     *bus.Publisher
+	rec     *bus.Recorder
+	raw     *bus.Recorder
+	wd      *bus.Watchdog
+	score   *scorer
+	outputs []pipeline.Output
 }
 
 // Run decodes the source to its end (or until ctx is done) and returns the
-// summary. Errors in setting up (stream, store, service) are returned before
-// any bin is read.
+// summary. Errors in setting up (stream, store, outputs, service) are
+// returned before any bin is read.
 func Run(ctx context.Context, opts Options) (Result, error) {
-	if err := bus.ValidateSession(opts.Session); err != nil {
+	opts.EnsureDefaults()
+	if err := opts.Validate(); err != nil {
 		return Result{}, err
 	}
-	if opts.Model.Inputs() != opts.Channels {
-		return Result{}, fmt.Errorf("session %s: model expects %d channels, source delivers %d: %w", opts.Session, opts.Model.Inputs(), opts.Channels, decoder.ErrShape)
+	l, err := build(ctx, opts)
+	if err != nil {
+		return Result{}, fmt.Errorf("session %s: %w", opts.Session, err)
 	}
-	l := &live{opts: opts}
-	var js jetstream.JetStream
-	if opts.Record || opts.Control {
-		var err error
-		if js, err = jetstream.New(opts.Conn); err != nil {
-			return Result{}, fmt.Errorf("session %s: %w", opts.Session, err)
-		}
-		if l.models, err = bus.OpenModels(ctx, js, opts.Replicas); err != nil {
-			if opts.Record {
-				return Result{}, fmt.Errorf("session %s: %w (is JetStream enabled on the server?)", opts.Session, err)
-			}
-			// Control without JetStream still pauses, resumes and
-			// reports; only swaps need the model store.
-			opts.Log.Warn().Err(err).Msg("no model store: control will refuse swaps")
-			l.models = nil
-		}
-	}
-	if opts.Record {
-		if err := l.prepareRecording(ctx, js); err != nil {
-			return Result{}, err
-		}
-	}
+	return l.run(ctx)
+}
 
-	pub, err := bus.NewPublisher(opts.Conn, bus.PublisherOptions{
-		Session: opts.Session, Lossless: opts.Lossless, Log: opts.Log,
-		Stats: func() pipeline.Stats { return l.p.Stats() },
-	})
-	if err != nil {
+// run starts the outputs, decodes, and closes the outputs.
+func (l *live) run(ctx context.Context) (Result, error) {
+	// Outputs run on a context of their own, cancelled only once the
+	// graceful close has had its time: a stop signal first drains them.
+	hardCtx, hardStop := context.WithCancel(context.WithoutCancel(ctx))
+	defer hardStop()
+	if err := l.startOutputs(hardCtx); err != nil {
 		return Result{}, err
 	}
-	sinks := []pipeline.Sink{pub}
-	if opts.Record {
-		if l.rec, err = bus.NewRecorder(opts.Conn, bus.RecorderOptions{Session: opts.Session, Lossless: opts.Lossless, Log: opts.Log, MsgIDPrefix: opts.MsgIDPrefix}); err != nil {
-			return Result{}, err
-		}
-		sinks = append(sinks, l.rec)
-		if _, ok := opts.Model.Decoder.(decoder.StateSaver); ok && opts.SnapshotEvery > 0 {
-			if l.snap, err = bus.NewSnapshotRecorder(opts.Conn, bus.RecorderOptions{Session: opts.Session, Log: opts.Log}); err != nil {
-				return Result{}, err
-			}
-			sinks = append(sinks, newSnapshotter(l, opts.SnapshotEvery))
-		}
-		if opts.Raw != nil {
-			if l.raw, err = bus.NewFrameRecorder(opts.Conn, bus.RecorderOptions{Session: opts.Session, Lossless: opts.Lossless, Log: opts.Log}); err != nil {
-				return Result{}, err
-			}
-			opts.Raw.Tap(l.raw.RecordFrame)
-		}
-	}
-	var wd *watchdog
-	if w := opts.Watchdog; w.StaleAfter > 0 {
-		if w.HaltAfter < w.StaleAfter {
-			w.HaltAfter = w.StaleAfter
-		}
-		if w.Period <= 0 {
-			w.Period = time.Duration(opts.BinWidth)
-		}
-		if w.Period <= 0 {
-			w.Period = w.StaleAfter / 2
-		}
-		wd = &watchdog{opts: w, nc: opts.Conn, subj: bus.IntentSubject(opts.Session), outputs: opts.Model.Outputs(),
-			log: opts.Log, model: func() string { return l.p.Model() }}
-		sinks = append(sinks, wd)
-	}
-	sinks = append(sinks, opts.Sinks...)
-	l.p, err = pipeline.New(opts.Source, opts.Channels, opts.Model.Decoder, opts.Model.Hash,
-		pipeline.Options{Output: opts.Output, Process: opts.Process, Takeover: opts.Takeover}, sinks...)
-	if err != nil {
-		return Result{}, err
-	}
-	if opts.Control {
-		svc, err := bus.StartControl(opts.Conn, opts.Session, l, opts.Log)
+	if l.opts.Control {
+		svc, err := bus.StartControl(l.opts.Conn, l.opts.Session, l, l.opts.Log)
 		if err != nil {
+			l.closeOutputs(ctx, len(l.outputs), hardStop)
 			return Result{}, err
 		}
 		defer func() { _ = svc.Stop() }()
 	}
-
 	start := time.Now()
-	pub.Start(ctx)
-	if l.rec != nil {
-		l.rec.Start(ctx)
-	}
-	if l.raw != nil {
-		l.raw.Start(ctx)
-	}
-	if l.snap != nil {
-		l.snap.Start(ctx)
-	}
-	wdCtx, stopWatchdog := context.WithCancel(ctx)
-	wdDone := make(chan struct{})
-	if wd != nil {
-		go func() {
-			defer close(wdDone)
-			wd.run(wdCtx)
-		}()
-	} else {
-		close(wdDone)
-	}
 	runErr := l.p.Run(ctx)
-	stopWatchdog()
-	<-wdDone
-
-	// Graceful phase: drain and flush, bounded even when ctx is done.
-	closeCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 15*time.Second)
-	defer cancel()
-	res := Result{Stats: l.p.Stats()}
-	var closeErrs []error
-	if res.Publish, err = pub.Close(closeCtx); err != nil {
-		closeErrs = append(closeErrs, err)
-	}
-	if l.rec != nil {
-		st, err := l.rec.Close(closeCtx)
-		res.Record = &st
-		if err != nil {
-			closeErrs = append(closeErrs, err)
-		}
-	}
-	if l.raw != nil {
-		st, err := l.raw.Close(closeCtx)
-		res.RawRecord = &st
-		if err != nil {
-			closeErrs = append(closeErrs, err)
-		}
-	}
-	if l.snap != nil {
-		if _, err := l.snap.Close(closeCtx); err != nil {
-			closeErrs = append(closeErrs, err)
-		}
-	}
-	if wd != nil {
-		res.Watchdog = wd.stats()
-	}
-	res.Elapsed = time.Since(start)
+	closeErr := l.closeOutputs(ctx, len(l.outputs), hardStop)
+	res := l.result(time.Since(start))
 	if runErr != nil && ctx.Err() == nil {
 		return res, runErr
 	}
-	return res, errors.Join(closeErrs...)
+	return res, closeErr
 }
 
-func (l *live) prepareRecording(ctx context.Context, js jetstream.JetStream) error {
-	o := l.opts
-	info := bus.SessionInfo{Channels: o.Channels, BinWidth: o.BinWidth, Targets: o.Targets, Output: o.Output}
-	if o.Append {
-		if _, err := bus.EnsureStream(ctx, js, o.Session, info, o.Replicas); err != nil {
-			return err
+// startOutputs starts every output in order; when one fails, those already
+// started are closed again.
+func (l *live) startOutputs(ctx context.Context) error {
+	for i, o := range l.outputs {
+		if err := o.Start(ctx); err != nil {
+			l.closeOutputs(ctx, i, func() {})
+			return fmt.Errorf("session %s: start output %d: %w", l.opts.Session, i, err)
 		}
-	} else if _, err := bus.PrepareRecording(ctx, js, o.Session, info, o.Replicas, o.Overwrite); err != nil {
-		return err
-	}
-	b, hash, err := decoder.Encode(o.Model.Decoder, o.Model.Info)
-	if err != nil {
-		return err
-	}
-	if hash != o.Model.Hash {
-		return fmt.Errorf("session %s: model re-encodes to %.12s, not its hash %.12s", o.Session, hash, o.Model.Hash)
-	}
-	if _, err := l.models.Put(ctx, b); err != nil {
-		return err
 	}
 	return nil
+}
+
+// closeOutputs closes the first n outputs in reverse order, gracefully
+// within CloseTimeout, then calls hardStop, which ends whatever is left.
+func (l *live) closeOutputs(ctx context.Context, n int, hardStop func()) error {
+	closeCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), l.opts.CloseTimeout)
+	defer cancel()
+	var errs []error
+	for i := n - 1; i >= 0; i-- {
+		if err := l.outputs[i].Close(closeCtx); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	hardStop()
+	return errors.Join(errs...)
+}
+
+func (l *live) result(elapsed time.Duration) Result {
+	res := Result{Session: l.opts.Session, Stats: l.p.Stats(), Publish: l.pub.Summary(), Score: l.score.score(), Outputs: l.reports(), Elapsed: elapsed}
+	res.Model, res.Decoder = l.p.Model()
+	if l.rec != nil {
+		st := l.rec.Stats()
+		res.Record = &st
+	}
+	if l.raw != nil {
+		st := l.raw.Stats()
+		res.RawRecord = &st
+	}
+	if l.wd != nil {
+		res.Watchdog = l.wd.Stats()
+	}
+	return res
+}
+
+// reports gathers the outputs' reports by name.
+func (l *live) reports() map[string]any {
+	out := map[string]any{}
+	for _, o := range l.outputs {
+		if r, ok := o.(pipeline.Reporter); ok {
+			name, st := r.Report()
+			out[name] = st
+		}
+	}
+	return out
+}
+
+// status completes a status message on the publisher's goroutine.
+func (l *live) status(st *bus.Status) {
+	s := l.p.Stats()
+	st.Pipeline = &s
+	_, st.Decoder = l.p.Model()
+	st.Outputs = l.reports()
+	delete(st.Outputs, "publisher") // the status message is the publisher's own report
+	if sc := l.score.score(); sc != nil {
+		st.Outputs["score"] = sc
+	}
+	if r, ok := l.opts.Source.(pipeline.Reporter); ok {
+		_, st.Source = r.Report()
+	}
 }
 
 // Swap implements bus.Controller.
@@ -282,10 +270,7 @@ func (l *live) Swap(ctx context.Context, hash string) error {
 	if err != nil {
 		return err
 	}
-	if w := m.Info.BinWidthNS; w != 0 && l.opts.BinWidth != 0 && w != l.opts.BinWidth {
-		return fmt.Errorf("model %.12s was trained on %v bins, the session has %v bins: %w", hash, time.Duration(w), time.Duration(l.opts.BinWidth), decoder.ErrShape)
-	}
-	return l.p.Swap(m.Decoder, m.Hash)
+	return l.p.Swap(m)
 }
 
 // SetPaused implements bus.Controller.
@@ -293,10 +278,34 @@ func (l *live) SetPaused(paused bool) { l.p.SetPaused(paused) }
 
 // Info implements bus.Controller.
 func (l *live) Info() bus.ControlInfo {
-	info := bus.ControlInfo{Session: l.opts.Session, Decoder: l.opts.Model.Kind(), Model: l.p.Model(), Paused: l.p.Paused(), Stats: l.p.Stats()}
+	info := bus.ControlInfo{Session: l.opts.Session, Paused: l.p.Paused(), Stats: l.p.Stats()}
+	info.Model, info.Decoder = l.p.Model()
 	if l.rec != nil {
 		st := l.rec.Stats()
 		info.Record = &st
 	}
 	return info
+}
+
+// openModels opens the model store when the session records or takes
+// swaps.
+func (l *live) openModels(ctx context.Context) (jetstream.JetStream, error) {
+	o := l.opts
+	if !o.Record && !o.Control {
+		return nil, nil
+	}
+	js, err := jetstream.New(o.Conn)
+	if err != nil {
+		return nil, err
+	}
+	if l.models, err = bus.OpenModels(ctx, js, o.Replicas); err != nil {
+		if o.Record {
+			return nil, fmt.Errorf("%w (is JetStream enabled on the server?)", err)
+		}
+		// Control without JetStream still pauses, resumes and reports;
+		// only swaps need the model store.
+		o.Log.Warn().Err(err).Msg("no model store: control will refuse swaps")
+		l.models = nil
+	}
+	return js, nil
 }

@@ -15,7 +15,6 @@ import (
 	"github.com/bci-decode/bci-decode/acquire"
 	"github.com/bci-decode/bci-decode/bus"
 	"github.com/bci-decode/bci-decode/decoder"
-	"github.com/bci-decode/bci-decode/encoder"
 	"github.com/bci-decode/bci-decode/internal/testkit"
 	"github.com/bci-decode/bci-decode/replay"
 	"github.com/bci-decode/bci-decode/session"
@@ -31,7 +30,7 @@ func startServer(t *testing.T) (*nats.Conn, jetstream.JetStream) {
 
 // model fits a decoder of kind on simulated calibration data, labelled as
 // trained on bins of width ns.
-func model(t *testing.T, kind string, seed uint64, width int64) *decoder.Loaded {
+func model(t *testing.T, kind string, seed uint64, width time.Duration) *decoder.Loaded {
 	t.Helper()
 	set := testkit.VelocitySet(t, acquire.SimConfig{Seed: seed, Bins: 3000})
 	var d decoder.Decoder
@@ -43,22 +42,21 @@ func model(t *testing.T, kind string, seed uint64, width int64) *decoder.Loaded 
 		d, err = decoder.FitWiener(context.Background(), set, decoder.WienerOptions{Ridge: 1})
 	}
 	require.NoError(t, err)
-	return testkit.Loaded(t, d, decoder.ModelInfo{Targets: set.TargetNames, BinWidthNS: width})
+	return testkit.Loaded(t, d, decoder.ModelInfo{Targets: set.TargetNames, BinWidthNS: int64(width)})
 }
 
-func simSource(t *testing.T, seed uint64, bins int, paced bool) *encoder.BinnedReader {
+func simSource(t *testing.T, seed uint64, bins int, paced bool) acquire.BinSource {
 	t.Helper()
 	cfg := acquire.SimConfig{Seed: seed, Bins: bins}
 	if paced {
-		cfg.BinWidth = 5e6
+		cfg.BinWidth = 5 * time.Millisecond
 	}
 	sim, err := acquire.NewSimulator(cfg)
 	require.NoError(t, err)
-	var src acquire.BinnedSource = sim
 	if paced {
-		src = acquire.PacedBinned(context.Background(), sim, true)
+		return acquire.Paced(sim, true)
 	}
-	return encoder.NewBinnedReader(src)
+	return sim
 }
 
 // replaySession replays a recorded session following its live swaps.
@@ -79,7 +77,7 @@ func replaySession(t *testing.T, js jetstream.JetStream, name string) (*replay.R
 	for _, in := range live {
 		follow[in.Seq] = in.Model
 	}
-	res, err := replay.Run(ctx, src, src.Info().Channels, first, replay.Options{
+	res, err := replay.Run(ctx, src, first, replay.Options{
 		Output: src.Info().Output, Follow: follow, Models: models.Get,
 	})
 	require.NoError(t, err)
@@ -91,8 +89,8 @@ func TestRecordAndReplayBitForBit(t *testing.T) {
 	m := model(t, "kalman", 1, 20e6)
 	const bins = 3000
 	res, err := session.Run(context.Background(), session.Options{
-		Session: "rec", Conn: nc, Source: simSource(t, 2, bins, false), Channels: 96, BinWidth: 20e6,
-		Targets: acquire.SimTargetNames, Model: m, Lossless: true, Record: true,
+		Session: "rec", Conn: nc, Source: simSource(t, 2, bins, false),
+		Model: m, Record: true,
 		Output: decoder.OutputOptions{Limit: 40},
 	})
 	require.NoError(t, err)
@@ -108,7 +106,7 @@ func TestRecordAndReplayBitForBit(t *testing.T) {
 
 	// A second recording under the same name is refused, not mixed in.
 	_, err = session.Run(context.Background(), session.Options{
-		Session: "rec", Conn: nc, Source: simSource(t, 3, 10, false), Channels: 96, BinWidth: 20e6, Model: m, Record: true,
+		Session: "rec", Conn: nc, Source: simSource(t, 3, 10, false), Model: m, Record: true,
 	})
 	assert.ErrorIs(t, err, session.ErrRecorded)
 }
@@ -140,7 +138,7 @@ func TestSwapMidStream(t *testing.T) {
 	go func() {
 		defer wg.Done()
 		res, runErr = session.Run(ctx, session.Options{
-			Session: "swap", Conn: nc, Source: simSource(t, 2, bins, true), Channels: 96, BinWidth: 5e6,
+			Session: "swap", Conn: nc, Source: simSource(t, 2, bins, true), Realtime: true,
 			Model: a, Record: true, Control: true,
 		})
 	}()
@@ -210,4 +208,4 @@ func model32(t *testing.T) *decoder.Loaded {
 	return testkit.Kalman(t, acquire.SimConfig{Seed: 1, Channels: 32, Bins: 1000})
 }
 
-func seqOfMsg(p []byte) (uint64, bool) { return encoder.BinMessageSeq(p) }
+func seqOfMsg(p []byte) (uint64, bool) { return acquire.BinMessageSeq(p) }

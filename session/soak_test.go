@@ -18,7 +18,6 @@ import (
 	"github.com/bci-decode/bci-decode/bus"
 	"github.com/bci-decode/bci-decode/dataset"
 	"github.com/bci-decode/bci-decode/decoder"
-	"github.com/bci-decode/bci-decode/encoder"
 	"github.com/bci-decode/bci-decode/session"
 )
 
@@ -68,9 +67,9 @@ func TestSoak(t *testing.T) {
 	const subs = 3
 	channels := envInt("BCI_SOAK_CHANNELS", 1024)
 	nc, _ := startServer(t)
-	calib, err := acquire.NewSimulator(acquire.SimConfig{Seed: 1, Channels: channels, BinWidth: 1e6, Bins: 20000})
+	calib, err := acquire.NewSimulator(acquire.SimConfig{Seed: 1, Bins: 20000})
 	require.NoError(t, err)
-	set, err := dataset.Read(calib)
+	set, err := dataset.Read(context.Background(), calib)
 	require.NoError(t, err)
 	set, err = set.SelectTargets("vel_x", "vel_y")
 	require.NoError(t, err)
@@ -118,9 +117,9 @@ func TestSoak(t *testing.T) {
 	sim, err := acquire.NewSimulator(acquire.SimConfig{Seed: 2, Channels: channels, BinWidth: 1e6})
 	require.NoError(t, err)
 	res, err := session.Run(ctx, session.Options{
-		Session: "soak", Conn: nc, Source: encoder.NewBinnedReader(acquire.PacedBinned(ctx, sim, true)),
-		Channels: channels, BinWidth: 1e6, Model: &decoder.Loaded{Decoder: k, Hash: hash, Info: info},
-		Watchdog: session.WatchdogOptions{StaleAfter: 50 * time.Millisecond, HaltAfter: 250 * time.Millisecond},
+		Session: "soak", Conn: nc, Source: acquire.Paced(sim, true), Realtime: true,
+		Model:    &decoder.Loaded{Decoder: k, Hash: hash, Info: info},
+		Watchdog: bus.WatchdogOptions{StaleAfter: 50 * time.Millisecond, HaltAfter: 250 * time.Millisecond},
 	})
 	require.NoError(t, err)
 	close(stopSampling)

@@ -8,11 +8,11 @@ import (
 
 	"github.com/rs/zerolog/log"
 
-	"github.com/bci-decode/bci-decode/acquire"
 	"github.com/bci-decode/bci-decode/bus"
 	"github.com/bci-decode/bci-decode/dataset"
 	"github.com/bci-decode/bci-decode/decoder"
-	"github.com/bci-decode/bci-decode/encoder"
+	"github.com/bci-decode/bci-decode/frontend"
+	"github.com/bci-decode/bci-decode/session"
 )
 
 func init() {
@@ -25,20 +25,29 @@ func runDemo(ctx context.Context, args []string, stdout io.Writer) error {
 	bf.register(fs, "demo", bus.DefaultListen)
 	var sf simFlags
 	sf.register(fs)
+	var src sourceFlags
+	src.register(fs)
 	var lf liveFlags
 	lf.register(fs)
+	var ff fitFlags
+	fs.StringVar(&ff.kind, "decoder", "kalman", "decoder to calibrate")
+	ff.registerShared(fs)
 	dur := fs.Duration("duration", 30*time.Second, "length of the live decoding run")
 	calib := fs.Duration("calibration", 5*time.Minute, "length of the simulated calibration block the decoder is fit on")
-	kind := fs.String("decoder", "kalman", "decoder to calibrate: kalman or wiener")
 	jsonOut := fs.Bool("json", false, "print the summary as one JSON object on the last line")
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
 	if *dur <= 0 || *calib < time.Second {
-		return fmt.Errorf("%w: --duration must be positive and --calibration at least 1s", errUsage)
+		return usageError(fmt.Errorf("--duration must be positive and --calibration at least 1s"))
 	}
-	if _, ok := fitters[*kind]; !ok {
-		return fmt.Errorf("%w: unknown decoder %q", errUsage, *kind)
+	if err := decoder.CheckTrainable(ff.kind); err != nil {
+		return usageError(err)
+	}
+	ff.seed = sf.seed
+	fit, done, err := ff.options(*jsonOut)
+	if err != nil {
+		return err
 	}
 	nc, closeBus, err := bf.connect()
 	if err != nil {
@@ -47,49 +56,62 @@ func runDemo(ctx context.Context, args []string, stdout io.Writer) error {
 	defer closeBus()
 
 	// Calibration: the array's neurons during a block of reaches.
-	sim, err := acquire.NewSimulator(sf.config(*calib))
-	if err != nil {
-		return fmt.Errorf("%w: %v", errUsage, err)
-	}
-	set, err := dataset.Read(sim)
+	calibSrc, err := src.open(ctx, "sim", &sf, *calib, frontend.PaceFast, bf.session)
 	if err != nil {
 		return err
 	}
-	if set, err = set.SelectTargets("vel_x", "vel_y"); err != nil {
+	set, err := readCalibration(ctx, calibSrc)
+	if err != nil {
 		return err
 	}
-	log.Info().Str("decoder", *kind).Int("bins", set.Len()).Dur("calibration", *calib).Msg("fitting decoder on calibration block")
-	dec, err := fit(ctx, *kind, set, fitOptions{Seed: sf.seed})
+	log.Info().Str("decoder", ff.kind).Int("bins", set.Len()).Stringer("calibration", *calib).Msg("fitting decoder on calibration block")
+	model, err := decoder.Train(ctx, ff.kind, set, fit, decoder.ModelInfo{TrainedOn: "simulated calibration block"})
+	done()
 	if err != nil {
 		return fmt.Errorf("calibrate: %w", err)
 	}
-	info := decoder.ModelInfo{Targets: set.TargetNames, BinWidthNS: set.BinWidth, TrainedOn: "simulated calibration block"}
-	_, hash, err := decoder.Encode(dec, info)
-	if err != nil {
-		return err
-	}
 
 	// Live: the same neurons, new reaches, one bin every bin width.
-	live := sf
-	live.seed++
-	liveSim, err := acquire.NewSimulator(live.config(*dur))
+	sf.seed++
+	live, err := src.open(ctx, "sim", &sf, *dur, frontend.PaceRealtime, bf.session)
 	if err != nil {
 		return err
 	}
+	defer live.Close()
+	opts, err := lf.options(live)
+	if err != nil {
+		return err
+	}
+	opts.Session, opts.Conn, opts.Model = bf.session, nc, model
 	log.Info().Str("subscribe", fmt.Sprintf("nats sub '%s' --server %s", bus.IntentSubject(bf.session), nc.ConnectedUrlRedacted())).
-		Dur("duration", *dur).Msg("decoding live simulated stream in real time")
-	res, err := (&stream{
-		src:      encoder.NewBinnedReader(acquire.PacedBinned(ctx, liveSim, true)),
-		channels: sf.channels, targets: liveSim.BinnedInfo().TargetNames,
-		model: &decoder.Loaded{Decoder: dec, Hash: hash, Info: info}, nc: nc, session: bf.session, binWidth: int64(sf.bin),
-		record: lf.record, overwrite: lf.overwrite, control: lf.control, replicas: bf.replicas, watchdog: lf.watchdog(true),
-	}).run(ctx)
+		Stringer("duration", *dur).Msg("decoding live simulated stream in real time")
+	return runSession(ctx, opts, *jsonOut, stdout)
+}
+
+// readCalibration reads a calibration block into a velocity training set.
+func readCalibration(ctx context.Context, s *frontend.Stream) (*dataset.Set, error) {
+	defer s.Close()
+	set, err := dataset.Read(ctx, s)
+	if err != nil {
+		return nil, err
+	}
+	return set.SelectTargets("vel_x", "vel_y")
+}
+
+// runSession decodes a session and prints its summary.
+func runSession(ctx context.Context, opts session.Options, jsonOut bool, stdout io.Writer) error {
+	log.Info().Str("session", opts.Session).Str("subject", bus.IntentSubject(opts.Session)).
+		Str("decoder", opts.Model.Kind()).Str("model", opts.Model.Hash).Bool("record", opts.Record).Msg("decoding")
+	res, err := session.Run(ctx, opts)
 	if err != nil {
 		return err
 	}
-	if *jsonOut {
+	if ctx.Err() != nil {
+		log.Info().Msg("interrupted; summary of what was decoded")
+	}
+	if jsonOut {
 		return writeJSONLine(stdout, res)
 	}
-	res.print(stdout)
+	res.WriteText(stdout)
 	return nil
 }

@@ -2,10 +2,13 @@
 // simulates, trains, decodes, replays, evaluates and benchmarks real-time
 // brain-computer-interface decoders. Run "bci-decode help" for the list of
 // subcommands and "bci-decode CMD --help" for each one's flags.
+//
+// The command only parses flags and calls the packages that do the work.
 package main
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
@@ -14,6 +17,11 @@ import (
 	"os/signal"
 	"sort"
 	"syscall"
+	"time"
+
+	"github.com/mattn/go-isatty"
+	"github.com/rs/zerolog"
+	"github.com/rs/zerolog/log"
 )
 
 // command is one subcommand. run receives the arguments after the
@@ -31,11 +39,12 @@ func main() {
 }
 
 func realMain(args []string, stdout, stderr io.Writer) int {
-	if len(args) == 0 || args[0] == "help" || args[0] == "-h" || args[0] == "--help" {
+	if len(args) == 0 {
 		usage(stderr)
-		if len(args) == 0 {
-			return 2
-		}
+		return 2
+	}
+	if args[0] == "help" || args[0] == "-h" || args[0] == "--help" {
+		usage(stdout)
 		return 0
 	}
 	cmd, ok := commands[args[0]]
@@ -47,12 +56,10 @@ func realMain(args []string, stdout, stderr io.Writer) int {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	setupLogging(stderr)
-	flagOutput = stderr
+	helpOutput = stdout
 	err := cmd.run(ctx, args[1:], stdout)
 	switch {
-	case err == nil:
-		return 0
-	case errors.Is(err, flag.ErrHelp):
+	case err == nil, errors.Is(err, flag.ErrHelp):
 		return 0
 	case errors.Is(err, errUsage):
 		fmt.Fprintf(stderr, "bci-decode %s: %v\n", args[0], err)
@@ -79,17 +86,21 @@ func usage(w io.Writer) {
 // errUsage marks errors in how a command was called (exit status 2).
 var errUsage = errors.New("usage")
 
-// flagOutput receives flag errors and --help texts; realMain points it at
-// its stderr.
-var flagOutput io.Writer = os.Stderr
+// usageError wraps err as a usage error.
+func usageError(err error) error { return fmt.Errorf("%w: %w", errUsage, err) }
+
+// helpOutput receives --help texts, on stdout so `help | less` works;
+// flag errors come back as usage errors, printed on stderr.
+var helpOutput io.Writer = os.Stdout
 
 // newFlags returns a flag set that reports errors instead of exiting, so
 // every command returns its error to realMain.
 func newFlags(name, synopsis string) *flag.FlagSet {
 	fs := flag.NewFlagSet(name, flag.ContinueOnError)
-	fs.SetOutput(flagOutput)
+	fs.SetOutput(io.Discard)
 	fs.Usage = func() {
-		fmt.Fprintf(fs.Output(), "usage: bci-decode %s\n\nflags:\n", synopsis)
+		fs.SetOutput(helpOutput)
+		fmt.Fprintf(helpOutput, "usage: bci-decode %s\n\nflags:\n", synopsis)
 		fs.PrintDefaults()
 	}
 	return fs
@@ -104,7 +115,7 @@ func parseFlagsN(fs *flag.FlagSet, args []string, n int) error {
 		if errors.Is(err, flag.ErrHelp) {
 			return err
 		}
-		return fmt.Errorf("%w: %v", errUsage, err)
+		return fmt.Errorf("%w: %v (see --help)", errUsage, err)
 	}
 	if fs.NArg() > n {
 		return fmt.Errorf("%w: unexpected argument %q", errUsage, fs.Arg(n))
@@ -113,4 +124,25 @@ func parseFlagsN(fs *flag.FlagSet, args []string, n int) error {
 		return fmt.Errorf("%w: missing argument", errUsage)
 	}
 	return nil
+}
+
+// writeJSONLine writes v as one line of JSON, the last line of a command's
+// output when --json is given.
+func writeJSONLine(w io.Writer, v any) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return fmt.Errorf("encode result: %w", err)
+	}
+	_, err = fmt.Fprintf(w, "%s\n", b)
+	return err
+}
+
+// setupLogging sends structured logs to w: human-readable on a terminal,
+// JSON lines otherwise.
+func setupLogging(w io.Writer) {
+	zerolog.TimeFieldFormat = time.RFC3339Nano
+	if f, ok := w.(*os.File); ok && isatty.IsTerminal(f.Fd()) {
+		w = zerolog.ConsoleWriter{Out: w, TimeFormat: "15:04:05.000"}
+	}
+	log.Logger = zerolog.New(w).With().Timestamp().Logger()
 }

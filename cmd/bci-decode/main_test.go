@@ -23,8 +23,10 @@ import (
 	"github.com/bci-decode/bci-decode/acquire"
 	"github.com/bci-decode/bci-decode/bus"
 	"github.com/bci-decode/bci-decode/decoder"
+	"github.com/bci-decode/bci-decode/frontend"
 	"github.com/bci-decode/bci-decode/internal/shareddata"
 	"github.com/bci-decode/bci-decode/internal/testkit"
+	"github.com/bci-decode/bci-decode/replay"
 )
 
 // TestMain lets a test run the command in a child process (see spawn), for
@@ -78,14 +80,26 @@ func freePort(t *testing.T) string {
 	return addr
 }
 
+// runSummary is what run and demo print with --json.
+type runSummary struct {
+	Bins      uint64              `json:"bins"`
+	Intents   uint64              `json:"intents"`
+	R2        *float64            `json:"r2"`
+	Latency   bus.LatencyReport   `json:"latency_us"`
+	RawRecord *bus.RecordingStats `json:"raw_recording"`
+}
+
 func TestHelpForEveryCommand(t *testing.T) {
 	for name := range commands {
 		t.Run(name, func(t *testing.T) {
-			code, _, stderr := cli(t, name, "--help")
+			code, stdout, _ := cli(t, name, "--help")
 			assert.Equal(t, 0, code)
-			assert.Contains(t, stderr, "usage: bci-decode "+name)
+			assert.Contains(t, stdout, "usage: bci-decode "+name, "help goes to stdout, so `help | less` works")
 		})
 	}
+	code, stdout, _ := cli(t, "help")
+	assert.Equal(t, 0, code)
+	assert.Contains(t, stdout, "commands:")
 	code, _, stderr := cli(t, "frobnicate")
 	assert.Equal(t, 2, code)
 	assert.Contains(t, stderr, `unknown command "frobnicate"`)
@@ -118,7 +132,7 @@ func TestDemoWithSubscriber(t *testing.T) {
 	wg.Wait()
 	require.Equal(t, 0, code, stderr)
 
-	var res streamResult
+	var res runSummary
 	lastJSON(t, stdout, &res)
 	assert.Equal(t, uint64(150), res.Intents)
 	assert.Greater(t, res.Latency.Count, int64(0))
@@ -174,7 +188,7 @@ func TestSimulateTrainRun(t *testing.T) {
 			code, out, stderr = cli(t, "run", "--model", model, "--source", "file:"+test, "--nats-listen", "127.0.0.1:0",
 				"--data-dir", t.TempDir(), "--json")
 			require.Equal(t, 0, code, stderr)
-			var res streamResult
+			var res runSummary
 			lastJSON(t, out, &res)
 			assert.Equal(t, uint64(3000), res.Intents)
 			require.NotNil(t, res.R2)
@@ -211,10 +225,10 @@ func TestBadInputExitsWithOneLineError(t *testing.T) {
 	}{
 		{"truncated recording", []string{"train", "--data", truncated, "--out", filepath.Join(dir, "x.bcim")}, "truncated record"},
 		{"corrupt model", []string{"run", "--model", corrupt, "--source", "file:" + rec, "--nats-listen", "127.0.0.1:0", "--data-dir", dir}, "SHA-256 mismatch"},
-		{"channel mismatch", []string{"run", "--model", model, "--source", "file:" + other, "--nats-listen", "127.0.0.1:0", "--data-dir", dir}, "expects 32 channels per bin"},
+		{"channel mismatch", []string{"run", "--model", model, "--source", "file:" + other, "--nats-listen", "127.0.0.1:0", "--data-dir", dir}, "expects 32 features per bin"},
 		{"unreachable nats", []string{"run", "--model", model, "--source", "file:" + rec, "--nats", "nats://127.0.0.1:1"}, "nats server unreachable"},
 		{"not a model", []string{"run", "--model", rec, "--source", "file:" + rec, "--nats-listen", "127.0.0.1:0", "--data-dir", dir}, "bad magic"},
-		{"unknown format", []string{"train", "--data", filepath.Join(dir, "x.xyz"), "--out", filepath.Join(dir, "x.bcim")}, "unknown binned data format"},
+		{"unknown format", []string{"train", "--data", filepath.Join(dir, "x.xyz"), "--out", filepath.Join(dir, "x.bcim")}, "no file format reads"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -248,7 +262,7 @@ func TestDemoRecordThenReplay(t *testing.T) {
 	plot := filepath.Join(dir, "replay.png")
 	code, out, stderr := cli(t, "replay", "--session", "rr", "--data-dir", dir, "--compare", "--plot", plot, "--json")
 	require.Equal(t, 0, code, stderr)
-	var res replayResult
+	var res replay.Summary
 	lastJSON(t, out, &res)
 	require.NotNil(t, res.Identical)
 	assert.True(t, *res.Identical, res.Mismatch)
@@ -286,7 +300,7 @@ func TestRetrainAfterDrift(t *testing.T) {
 	newModel := filepath.Join(dir, "b.bcim")
 	code, out, stderr := cli(t, "retrain", "--session", "drift", "--decoder", "kalman", "--data-dir", store, "--out", newModel, "--json")
 	require.Equal(t, 0, code, stderr)
-	var res retrainResult
+	var res replay.Retrained
 	lastJSON(t, out, &res)
 	require.NotNil(t, res.LiveR2)
 	t.Logf("held-out R²: retrained %.3f, live %.3f, kalman %.3f", res.NewR2, *res.LiveR2, res.KalmanR2)
@@ -333,7 +347,7 @@ func TestSwapCommand(t *testing.T) {
 	require.NoError(t, json.Unmarshal([]byte(out), &info))
 	assert.Equal(t, bm.Hash, info.Model)
 	require.NoError(t, run.Wait(), runErr.String())
-	var res streamResult
+	var res runSummary
 	lastJSON(t, runOut.String(), &res)
 	assert.Equal(t, uint64(150), res.Bins)
 }
@@ -351,9 +365,9 @@ func TestRunContinuousFiles(t *testing.T) {
 
 	edf := shareddata.Path(t, "data", "eegmmidb_s001", "S001R03.edf")
 	code, out, stderr := cli(t, "run", "--model", model, "--source", "file:"+edf, "--band-low", "1", "--band-high", "40",
-		"--bin-width", "25ms", "--record", "--record-raw", "--session", "eeg", "--nats-listen", "127.0.0.1:0", "--data-dir", t.TempDir(), "--json")
+		"--bin", "25ms", "--record", "--record-raw", "--session", "eeg", "--nats-listen", "127.0.0.1:0", "--data-dir", t.TempDir(), "--json")
 	require.Equal(t, 0, code, stderr)
-	var res streamResult
+	var res runSummary
 	lastJSON(t, out, &res)
 	assert.Equal(t, uint64(125*160/4), res.Bins, "125 s at 160 Hz in bins of 4 samples")
 	assert.Equal(t, res.Bins, res.Intents)
@@ -365,14 +379,14 @@ func TestRunContinuousFiles(t *testing.T) {
 	require.NoError(t, err)
 	var buf bytes.Buffer
 	var f acquire.Frame
-	for sim.ReadFrame(&f) == nil {
+	for sim.ReadFrame(context.Background(), &f) == nil {
 		for _, v := range f.Data {
 			_ = binary.Write(&buf, binary.LittleEndian, int16(v/0.195))
 		}
 	}
 	require.NoError(t, os.WriteFile(raw, buf.Bytes(), 0o644))
 	code, out, stderr = cli(t, "run", "--model", model, "--source", "file:"+raw, "--raw-channels", "64", "--raw-rate", "30000",
-		"--bin-width", "25ms", "--nats-listen", "127.0.0.1:0", "--data-dir", t.TempDir(), "--json")
+		"--bin", "25ms", "--nats-listen", "127.0.0.1:0", "--data-dir", t.TempDir(), "--json")
 	require.Equal(t, 0, code, stderr)
 	lastJSON(t, out, &res)
 	assert.Equal(t, uint64(120), res.Bins)
@@ -385,7 +399,7 @@ func TestRunContinuousFiles(t *testing.T) {
 func TestBenchSignal(t *testing.T) {
 	code, out, stderr := cli(t, "bench", "--stage", "signal", "--channels", "16", "--duration", "1s", "--json")
 	require.Equal(t, 0, code, stderr)
-	var res signalBenchResult
+	var res frontend.ChainBenchResult
 	lastJSON(t, out, &res)
 	assert.Greater(t, res.RealtimeFactor, 1.0)
 	assert.Zero(t, res.AllocsPerFrame)
@@ -424,16 +438,16 @@ func TestExportImport(t *testing.T) {
 	require.Equal(t, 0, code, stderr)
 	code, out, stderr = cli(t, "replay", "--session", "im", "--data-dir", store, "--model-file", model, "--json")
 	require.Equal(t, 0, code, stderr)
-	var res replayResult
+	var res replay.Summary
 	lastJSON(t, out, &res)
 	assert.Equal(t, uint64(100), res.Bins)
 }
 
-func readAllBinned(src acquire.BinnedSource) ([]acquire.Binned, error) {
-	var out []acquire.Binned
+func readAllBinned(src acquire.BinSource) ([]acquire.Bin, error) {
+	var out []acquire.Bin
 	for {
-		var b acquire.Binned
-		err := src.ReadBinned(&b)
+		var b acquire.Bin
+		err := src.ReadBin(context.Background(), &b)
 		if errors.Is(err, io.EOF) {
 			return out, nil
 		}
@@ -476,7 +490,7 @@ func TestRunIngestsRawFramesFromNATS(t *testing.T) {
 	require.NoError(t, err)
 	var f acquire.Frame
 	for range 200 {
-		require.NoError(t, sim.ReadFrame(&f))
+		require.NoError(t, sim.ReadFrame(context.Background(), &f))
 		require.NoError(t, nc.Publish("bci.daq.raw", acquire.AppendFrameMessage(nil, &f)))
 		time.Sleep(time.Millisecond)
 	}
@@ -485,7 +499,7 @@ func TestRunIngestsRawFramesFromNATS(t *testing.T) {
 	require.NoError(t, nc.PublishMsg(end))
 	require.NoError(t, nc.Flush())
 	require.NoError(t, run.Wait(), errb.String())
-	var res streamResult
+	var res runSummary
 	lastJSON(t, out.String(), &res)
 	assert.Equal(t, uint64(100), res.Bins, "200 frames of 10 ms")
 	assert.Equal(t, res.Bins, res.Intents)

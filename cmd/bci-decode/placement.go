@@ -2,20 +2,17 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"io"
 	"os"
-	"sort"
-	"sync"
-	"text/tabwriter"
 	"time"
 
-	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 	"github.com/rs/zerolog/log"
 
+	"github.com/bci-decode/bci-decode/acquire"
 	"github.com/bci-decode/bci-decode/bus"
+	"github.com/bci-decode/bci-decode/pipeline"
 	"github.com/bci-decode/bci-decode/placement"
 )
 
@@ -31,6 +28,7 @@ func runWorker(ctx context.Context, args []string, stdout io.Writer) error {
 	host, _ := os.Hostname()
 	id := fs.String("id", fmt.Sprintf("%s-%d", host, os.Getpid()), "process id, unique in the cluster")
 	ttl := fs.Duration("lease-ttl", time.Second, "how long a session's lease outlives its holder (the takeover bound)")
+	outputs := pipeline.BindFlags(fs)
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
@@ -39,7 +37,7 @@ func runWorker(ctx context.Context, args []string, stdout io.Writer) error {
 		return err
 	}
 	defer closeBus()
-	w, err := placement.NewWorker(ctx, nc, placement.WorkerOptions{ID: *id, LeaseTTL: *ttl, Replicas: bf.replicas, Log: log.Logger})
+	w, err := placement.NewWorker(ctx, nc, placement.WorkerOptions{ID: *id, LeaseTTL: *ttl, Replicas: bf.replicas, Outputs: outputs, Log: log.Logger})
 	if err != nil {
 		return err
 	}
@@ -68,69 +66,14 @@ func runSessions(ctx context.Context, args []string, stdout io.Writer) error {
 		return err
 	}
 	defer nc.Close()
-	var mu sync.Mutex
-	status := map[string]bus.Status{}
-	sub, err := nc.Subscribe("bci.*.status", func(m *nats.Msg) {
-		var s bus.Status
-		if json.Unmarshal(m.Data, &s) == nil {
-			mu.Lock()
-			status[s.Session] = s
-			mu.Unlock()
-		}
-	})
+	l, err := placement.List(ctx, nc, *wait)
 	if err != nil {
 		return err
 	}
-	defer sub.Unsubscribe()
-	js, err := jetstream.New(nc)
-	if err != nil {
-		return err
-	}
-	b, err := placement.OpenBuckets(ctx, js, 0, 1)
-	if err != nil {
-		return err
-	}
-	select {
-	case <-time.After(*wait):
-	case <-ctx.Done():
-		return ctx.Err()
-	}
-	list, loads, err := b.List(ctx)
-	if err != nil {
-		return err
-	}
-	mu.Lock()
-	defer mu.Unlock()
-	type row struct {
-		placement.Placement
-		RateHz float64           `json:"rate_hz"`
-		Lat    bus.LatencyReport `json:"latency_us"`
-	}
-	var rows []row
-	for _, p := range list {
-		st := status[p.Spec.Session]
-		rows = append(rows, row{Placement: p, RateHz: st.RateHz, Lat: st.Latency})
-	}
-	sort.Slice(rows, func(i, j int) bool { return rows[i].Spec.Session < rows[j].Spec.Session })
 	if *jsonOut {
-		return writeJSONLine(stdout, map[string]any{"sessions": rows, "workers": loads})
+		return writeJSONLine(stdout, l)
 	}
-	tw := tabwriter.NewWriter(stdout, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "SESSION\tPROCESS\tRATE (bins/s)\tLATENCY p50/p99 (µs)\tMODEL")
-	for _, r := range rows {
-		owner := r.Owner
-		if owner == "" {
-			owner = "(none)"
-		}
-		fmt.Fprintf(tw, "%s\t%s\t%.1f\t%.0f/%.0f\t%.12s\n", r.Spec.Session, owner, r.RateHz, r.Lat.P50, r.Lat.P99, r.Spec.Model)
-	}
-	tw.Flush()
-	fmt.Fprintf(stdout, "%d live workers:", len(loads))
-	for _, l := range loads {
-		fmt.Fprintf(stdout, " %s (%d)", l.ID, l.Sessions)
-	}
-	fmt.Fprintln(stdout)
-	return nil
+	return l.WriteTable(stdout)
 }
 
 func runSessionsAdd(ctx context.Context, args []string, stdout io.Writer) error {
@@ -139,6 +82,7 @@ func runSessionsAdd(ctx context.Context, args []string, stdout io.Writer) error 
 	cf.register(fs)
 	var sf simFlags
 	sf.register(fs)
+	bin := fs.Duration("bin", acquire.DefaultSimConfig.BinWidth, "bin width")
 	hash := fs.String("model", "", "content hash of a model in the bci-models store")
 	file := fs.String("model-file", "", "model file to store and use")
 	replicas := fs.Int("replicas", 1, "replicas of the session's recording (3 on a 3-node cluster)")
@@ -175,18 +119,22 @@ func runSessionsAdd(ctx context.Context, args []string, stdout io.Writer) error 
 	if err != nil {
 		return err
 	}
-	if m.Inputs() != sf.channels {
-		return fmt.Errorf("model %.12s expects %d channels, the session has %d", *hash, m.Inputs(), sf.channels)
+	cfg, err := sf.config(0, *bin)
+	if err != nil {
+		return err
+	}
+	if err := m.Fits(acquire.Shape{Channels: cfg.Channels, BinWidth: cfg.BinWidth}); err != nil {
+		return err
 	}
 	b, err := placement.OpenBuckets(ctx, js, time.Second, *replicas)
 	if err != nil {
 		return err
 	}
-	spec := placement.Spec{Session: cf.session, Model: *hash, Channels: sf.channels, BinWidthNS: int64(sf.bin),
+	spec := placement.Spec{Session: cf.session, Model: *hash, Channels: sf.channels, BinWidthNS: int64(*bin),
 		Seed: sf.seed, PopulationSeed: sf.popSeed, EpochNS: time.Now().UnixNano(), Replicas: *replicas, SnapshotEvery: *every}
 	if err := b.AddSession(ctx, spec); err != nil {
 		return err
 	}
-	fmt.Fprintf(stdout, "session %s declared (simulated %d-channel array, %v bins, model %.12s); a worker will take it\n", spec.Session, spec.Channels, sf.bin, *hash)
+	fmt.Fprintf(stdout, "session %s declared (simulated %d-channel array, %v bins, model %.12s); a worker will take it\n", spec.Session, spec.Channels, *bin, *hash)
 	return nil
 }

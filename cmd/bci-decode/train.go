@@ -4,12 +4,11 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"os"
-	"strings"
 	"time"
 
 	"github.com/rs/zerolog/log"
 
+	"github.com/bci-decode/bci-decode/acquire"
 	"github.com/bci-decode/bci-decode/decoder"
 	"github.com/bci-decode/bci-decode/eval"
 )
@@ -31,13 +30,13 @@ type trainResult struct {
 
 func runTrain(ctx context.Context, args []string, stdout io.Writer) error {
 	fs := newFlags("train", "train --data FILE --out MODEL.bcim [flags]")
-	data := fs.String("data", "", "binned recording to train on: "+binnedFormats()+" (required)")
-	rebin := fs.Int("rebin", 1, "merge this many source bins into one (tables)")
-	kind := fs.String("decoder", "kalman", "decoder to fit: "+strings.Join(fitterNames(), ", "))
+	var src sourceFlags
+	src.register(fs)
+	var ff fitFlags
+	ff.register(fs, "kalman")
+	data := fs.String("data", "", "recording to train on: a binned file ("+acquire.Formats()+"), through the signal chain if continuous (required)")
 	out := fs.String("out", "", "model file to write (required)")
 	holdout := fs.Float64("holdout", 0.2, "fraction of the recording, at its end, held out to report R² (0 trains on everything)")
-	seed := fs.Uint64("seed", 1, "training seed (iterative decoders)")
-	epochs := fs.Int("epochs", 0, "training epochs for iterative decoders (0: the decoder's default)")
 	jsonOut := fs.Bool("json", false, "print the summary as one JSON object on the last line")
 	targets := targetList{"vel_x", "vel_y"}
 	fs.Var(&targets, "targets", "comma-separated targets to decode")
@@ -45,15 +44,19 @@ func runTrain(ctx context.Context, args []string, stdout io.Writer) error {
 		return err
 	}
 	if *data == "" || *out == "" {
-		return fmt.Errorf("%w: --data and --out are required", errUsage)
+		return usageError(fmt.Errorf("--data and --out are required"))
 	}
 	if *holdout < 0 || *holdout >= 1 {
-		return fmt.Errorf("%w: --holdout must be in [0, 1)", errUsage)
+		return usageError(fmt.Errorf("--holdout must be in [0, 1)"))
 	}
-	if _, ok := fitters[*kind]; !ok {
-		return fmt.Errorf("%w: unknown decoder %q (have %s)", errUsage, *kind, strings.Join(fitterNames(), ", "))
+	if err := decoder.CheckTrainable(ff.kind); err != nil {
+		return usageError(err)
 	}
-	set, err := loadSet(*data, *rebin, targets)
+	fit, done, err := ff.options(*jsonOut)
+	if err != nil {
+		return err
+	}
+	set, err := src.readSet(ctx, *data, targets)
 	if err != nil {
 		return err
 	}
@@ -61,35 +64,30 @@ func runTrain(ctx context.Context, args []string, stdout io.Writer) error {
 	if *holdout > 0 {
 		train, test = set.SplitByTime(*holdout)
 	}
-	log.Info().Str("decoder", *kind).Int("train_bins", train.Len()).Int("test_bins", test.Len()).Msg("training")
+	log.Info().Str("decoder", ff.kind).Int("train_bins", train.Len()).Int("test_bins", test.Len()).Msg("training")
 	start := time.Now()
-	var progress io.Writer
-	if !*jsonOut {
-		progress = os.Stderr
-	}
-	dec, err := fit(ctx, *kind, train, fitOptions{Seed: *seed, Epochs: *epochs, Progress: progress})
+	m, err := decoder.Train(ctx, ff.kind, train, fit, decoder.ModelInfo{Targets: targets, TrainedOn: *data, TrainedAt: time.Now().UTC().Format(time.RFC3339)})
+	done()
 	if err != nil {
-		return fmt.Errorf("train %s on %s: %w", *kind, *data, err)
+		return fmt.Errorf("%s: %w", *data, err)
 	}
-	res := trainResult{Decoder: *kind, Path: *out, TrainBins: train.Len(), Seconds: time.Since(start).Seconds()}
-	info := decoder.ModelInfo{Targets: targets, BinWidthNS: set.BinWidth, TrainedOn: *data, TrainedAt: time.Now().UTC().Format(time.RFC3339)}
+	res := trainResult{Decoder: ff.kind, Path: *out, TrainBins: train.Len(), Seconds: time.Since(start).Seconds()}
 	if *holdout > 0 {
-		sc := eval.Score(decoder.Predict(dec, test), test.Y)
-		m := sc.MeanR2()
-		res.TestBins, res.R2, res.R2PerDim = test.Len(), &m, sc.R2
-		info.Metrics = map[string]float64{"holdout_r2": m}
+		sc := eval.Score(decoder.Predict(m, test), test.Y)
+		r2 := sc.MeanR2()
+		res.TestBins, res.R2, res.R2PerDim = test.Len(), &r2, sc.R2
+		m.Info.Metrics = map[string]float64{"holdout_r2": r2}
 		for i, t := range targets {
-			info.Metrics["holdout_r2_"+t] = sc.R2[i]
+			m.Info.Metrics["holdout_r2_"+t] = sc.R2[i]
 		}
 	}
-	res.Model, err = decoder.Save(*out, dec, info)
-	if err != nil {
+	if res.Model, err = decoder.Save(*out, m.Decoder, m.Info); err != nil {
 		return err
 	}
 	if *jsonOut {
 		return writeJSONLine(stdout, res)
 	}
-	fmt.Fprintf(stdout, "trained %s on %d bins in %.1fs; model %s written to %s\n", *kind, res.TrainBins, res.Seconds, res.Model, *out)
+	fmt.Fprintf(stdout, "trained %s on %d bins in %.1fs; model %s written to %s\n", ff.kind, res.TrainBins, res.Seconds, res.Model, *out)
 	if res.R2 != nil {
 		fmt.Fprintf(stdout, "held-out R² %.3f (per target %v: %.3f) on the last %d bins\n", *res.R2, []string(targets), res.R2PerDim, res.TestBins)
 	}

@@ -54,7 +54,7 @@ func VelocitySet(tb testing.TB, cfg acquire.SimConfig) *dataset.Set {
 	if err != nil {
 		tb.Fatal(err)
 	}
-	set, err := dataset.Read(sim)
+	set, err := dataset.Read(context.Background(), sim)
 	if err != nil {
 		tb.Fatal(err)
 	}
@@ -73,7 +73,7 @@ func Kalman(tb testing.TB, cfg acquire.SimConfig) *decoder.Loaded {
 	if err != nil {
 		tb.Fatal(err)
 	}
-	return Loaded(tb, k, decoder.ModelInfo{Targets: set.TargetNames, BinWidthNS: set.BinWidth})
+	return Loaded(tb, k, decoder.ModelInfo{Targets: set.TargetNames, BinWidthNS: int64(set.BinWidth)})
 }
 
 // Loaded wraps a fitted decoder with its content hash, as a model file

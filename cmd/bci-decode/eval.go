@@ -1,0 +1,146 @@
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"io"
+	"time"
+
+	"github.com/rs/zerolog/log"
+
+	"github.com/bci-decode/bci-decode/acquire"
+	"github.com/bci-decode/bci-decode/compare"
+	"github.com/bci-decode/bci-decode/dataset"
+	"github.com/bci-decode/bci-decode/decoder"
+	"github.com/bci-decode/bci-decode/frontend"
+	"github.com/bci-decode/bci-decode/report"
+)
+
+func init() {
+	commands["eval"] = command{summary: "train and test every decoder on the same split and print one comparison table", run: runEval}
+}
+
+// evalDefaultDecoders is the comparison set of eval.
+var evalDefaultDecoders = []string{"hifi", "hifi-homog", "hifi-gamma0", "lif", "plif", "alif", "kalman", "wiener"}
+
+// evalFlags are eval's own flags.
+type evalFlags struct {
+	src        sourceFlags
+	sim        simFlags
+	fit        fitFlags
+	source     string
+	data       string
+	testEvery  int
+	simMinutes float64
+	decoders   targetList
+	targets    targetList
+	jsonOut    bool
+	plot       string
+}
+
+func (f *evalFlags) register(fs *flag.FlagSet) {
+	f.src.register(fs)
+	f.sim.register(fs)
+	f.fit.registerShared(fs)
+	fs.StringVar(&f.source, "source", "", "input: sim (the default without --data) or data")
+	fs.StringVar(&f.data, "data", "", "recording to evaluate on (binned, or continuous through the signal chain)")
+	fs.IntVar(&f.testEvery, "test-every", 5, "recorded data: every N-th trial is the test set")
+	fs.Float64Var(&f.simMinutes, "sim-minutes", 10, "simulator: minutes of data (the last 20% is the test range)")
+	f.decoders = targetList(evalDefaultDecoders)
+	fs.Var(&f.decoders, "decoders", "comma-separated decoders to compare")
+	fs.BoolVar(&f.jsonOut, "json", false, "print the summary as one JSON object on the last line")
+	fs.StringVar(&f.plot, "plot", "", "draw decoded against true trajectories of the test set to this PNG")
+	f.targets = targetList{"vel_x", "vel_y"}
+	fs.Var(&f.targets, "targets", "comma-separated targets to decode")
+}
+
+func runEval(ctx context.Context, args []string, stdout io.Writer) error {
+	fs := newFlags("eval", "eval [--source sim --seed N | --data FILE] [flags]")
+	var f evalFlags
+	f.register(fs)
+	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	for _, k := range f.decoders {
+		if err := decoder.CheckTrainable(k); err != nil {
+			return usageError(err)
+		}
+	}
+	f.fit.seed = f.sim.seed
+	fit, done, err := f.fit.options(f.jsonOut)
+	if err != nil {
+		return err
+	}
+	train, test, res, err := f.split(ctx)
+	if err != nil {
+		return err
+	}
+	log.Info().Str("source", res.Source).Int("train_bins", train.Len()).Int("test_bins", test.Len()).Msg("eval")
+	out, err := compare.Run(ctx, train, test, compare.Options{Kinds: f.decoders, Fit: fit,
+		OnRow: func(r compare.Row) {
+			log.Info().Str("decoder", r.Name).Float64("r2", r.R2).Float64("train_s", r.TrainSeconds).Msg("evaluated")
+		}})
+	done()
+	if err != nil {
+		return err
+	}
+	out.Source, out.Split = res.Source, res.Split
+	if f.plot != "" {
+		if err := report.Paths(f.plot, test, f.decoders, out.Predictions, out.Source); err != nil {
+			return err
+		}
+	}
+	if err := out.WriteTable(stdout); err != nil {
+		return err
+	}
+	if f.jsonOut {
+		return writeJSONLine(stdout, out)
+	}
+	return nil
+}
+
+// split reads the data and splits it into training and test sets.
+func (f *evalFlags) split(ctx context.Context) (train, test *dataset.Set, res compare.Result, err error) {
+	if f.source == "" {
+		f.source = "sim"
+		if f.data != "" {
+			f.source = "data"
+		}
+	}
+	switch {
+	case f.source == "sim":
+		return f.simSplit(ctx)
+	case f.source != "data":
+		return nil, nil, res, usageError(fmt.Errorf("unknown --source %q (sim or data)", f.source))
+	case f.data == "":
+		return nil, nil, res, usageError(fmt.Errorf("--source data needs --data"))
+	case f.testEvery < 2:
+		return nil, nil, res, usageError(fmt.Errorf("--test-every must be at least 2"))
+	}
+	set, err := f.src.readSet(ctx, f.data, f.targets)
+	if err != nil {
+		return nil, nil, res, err
+	}
+	res.Source = f.data
+	train, test, res.Split = compare.HoldOut(set, f.testEvery)
+	return train, test, res, nil
+}
+
+func (f *evalFlags) simSplit(ctx context.Context) (train, test *dataset.Set, res compare.Result, err error) {
+	if !(f.simMinutes > 0 && f.simMinutes <= 24*60) {
+		return nil, nil, res, usageError(fmt.Errorf("--sim-minutes %v: want more than 0 and at most a day", f.simMinutes))
+	}
+	cfg, err := f.sim.config(time.Duration(f.simMinutes*float64(time.Minute)), f.src.bin)
+	if err != nil {
+		return nil, nil, res, err
+	}
+	set, err := frontend.ReadSet(ctx, "sim", frontend.OpenOptions{Source: acquire.Params{Sim: cfg}}, f.targets...)
+	if err != nil {
+		return nil, nil, res, err
+	}
+	train, test = set.SplitByTime(0.2)
+	res.Source = fmt.Sprintf("sim seed %d, %d channels, %.1f min", f.sim.seed, f.sim.channels, f.simMinutes)
+	res.Split = "last 20% of the time range held out"
+	return train, test, res, nil
+}

@@ -1,0 +1,180 @@
+// Package compare trains every decoder kind on the same split of the same
+// data and measures each on the held-out part: accuracy (R² and Pearson r
+// per target, from package eval), speed (step latency), and cost (footprint,
+// effective synaptic operations, activation sparsity and energy, counted as
+// NeuroBench counts them). The eval command, tests and benchmarks compare
+// decoders through it, so every table is made the same way.
+package compare
+
+import (
+	"context"
+	"fmt"
+	"math"
+	"time"
+
+	"github.com/HdrHistogram/hdrhistogram-go"
+
+	"github.com/bci-decode/bci-decode/dataset"
+	"github.com/bci-decode/bci-decode/decoder"
+	"github.com/bci-decode/bci-decode/eval"
+	"github.com/bci-decode/bci-decode/snn"
+)
+
+// Options configures Run.
+type Options struct {
+	// Kinds are the decoder kinds to compare, in table order.
+	Kinds []string
+	// Fit configures training (seed, epochs, progress, families'
+	// settings).
+	Fit decoder.FitOptions
+	// OnRow, when set, is told of each row as soon as it is measured.
+	OnRow func(Row)
+}
+
+// Row is one decoder's line of the comparison.
+type Row struct {
+	Name     string    `json:"name"`
+	R2       float64   `json:"r2"`
+	R2PerDim []float64 `json:"r2_per_dim"`
+	R        float64   `json:"r"`
+	RPerDim  []float64 `json:"r_per_dim"`
+	decoder.Cost
+	EnergyNJ      float64 `json:"energy_nj_per_step"`
+	DenseEnergyNJ float64 `json:"dense_ann_energy_nj_per_step"`
+	StepP50US     float64 `json:"step_p50_us"`
+	StepP99US     float64 `json:"step_p99_us"`
+	TrainSeconds  float64 `json:"train_s"`
+	// Spiking networks: training epochs run, the best validation R², which
+	// validation split was used, and the spread of the learned neuron
+	// parameters of the first layer.
+	Epochs       int                     `json:"epochs,omitempty"`
+	ValR2        float64                 `json:"val_r2,omitempty"`
+	NeuronParams map[string]ParamSummary `json:"neuron_params,omitempty"`
+	// Details holds what the kind itself reports of its fit (a Wiener
+	// filter's chosen history, say).
+	Details map[string]any `json:"details,omitempty"`
+}
+
+// Result is a whole comparison.
+type Result struct {
+	Source    string   `json:"source"`
+	Split     string   `json:"split"`
+	TrainBins int      `json:"train_bins"`
+	TestBins  int      `json:"test_bins"`
+	Targets   []string `json:"targets"`
+	Rows      []Row    `json:"decoders"`
+	// Predictions holds each decoder's outputs on the test set, by name.
+	Predictions map[string][][]float32 `json:"-"`
+}
+
+// Run trains each kind on train and measures it on test.
+func Run(ctx context.Context, train, test *dataset.Set, opts Options) (*Result, error) {
+	if train.Len() == 0 || test.Len() == 0 {
+		return nil, fmt.Errorf("compare: %d training and %d test bins", train.Len(), test.Len())
+	}
+	for _, k := range opts.Kinds {
+		if err := decoder.CheckTrainable(k); err != nil {
+			return nil, err
+		}
+	}
+	res := &Result{TrainBins: train.Len(), TestBins: test.Len(), Targets: test.TargetNames, Predictions: map[string][][]float32{}}
+	for _, kind := range opts.Kinds {
+		if err := ctx.Err(); err != nil {
+			return nil, err
+		}
+		row, pred, err := measure(ctx, kind, train, test, opts.Fit)
+		if err != nil {
+			return nil, err
+		}
+		res.Rows = append(res.Rows, row)
+		res.Predictions[kind] = pred
+		if opts.OnRow != nil {
+			opts.OnRow(row)
+		}
+	}
+	return res, nil
+}
+
+// measure trains one kind and scores it.
+func measure(ctx context.Context, kind string, train, test *dataset.Set, fit decoder.FitOptions) (Row, [][]float32, error) {
+	start := time.Now()
+	dec, err := decoder.Fit(ctx, kind, train, fit)
+	if err != nil {
+		return Row{}, nil, err
+	}
+	row := Row{Name: kind, TrainSeconds: time.Since(start).Seconds()}
+	c, costs := dec.(decoder.Coster)
+	if costs {
+		c.ResetCost()
+	}
+	hist := hdrhistogram.New(1, int64(time.Second), 3)
+	pred := decoder.PredictTimed(dec, test, func(d time.Duration) { _ = hist.RecordValue(max(d.Nanoseconds(), 1)) })
+	sc := eval.Score(pred, test.Y)
+	row.R2, row.R2PerDim, row.R, row.RPerDim = finite(sc.MeanR2()), finiteAll(sc.R2), finite(sc.MeanR()), finiteAll(sc.R)
+	row.StepP50US = float64(hist.ValueAtQuantile(50)) / 1e3
+	row.StepP99US = float64(hist.ValueAtQuantile(99)) / 1e3
+	if costs {
+		row.Cost = c.Cost()
+		row.EnergyNJ, row.DenseEnergyNJ = row.Cost.EnergyNJ(), row.Cost.DenseEnergyNJ()
+	}
+	if r, ok := dec.(interface{ FitDetails() map[string]any }); ok {
+		row.Details = r.FitDetails()
+	}
+	if s, ok := dec.(*decoder.SNN); ok {
+		describeSNN(&row, s)
+	}
+	return row, pred, nil
+}
+
+// describeSNN adds what a spiking network reports of its training.
+func describeSNN(row *Row, s *decoder.SNN) {
+	if t := s.Training(); t != nil {
+		row.Epochs = t.Epochs
+		if t.ValR2 != nil {
+			row.ValR2 = finite(*t.ValR2)
+		}
+	}
+	row.NeuronParams = map[string]ParamSummary{}
+	for p := range snn.NumParams {
+		row.NeuronParams[snn.ParamNames[p]] = summarise(s.Model().NeuronParams(0, p))
+	}
+}
+
+// ParamSummary describes the spread of one neuron parameter over a layer.
+type ParamSummary struct {
+	Mean float64 `json:"mean"`
+	SD   float64 `json:"sd"`
+	Min  float64 `json:"min"`
+	Max  float64 `json:"max"`
+}
+
+func summarise(v []float64) ParamSummary {
+	s := ParamSummary{Min: math.Inf(1), Max: math.Inf(-1)}
+	for _, x := range v {
+		s.Mean += x
+		s.Min, s.Max = math.Min(s.Min, x), math.Max(s.Max, x)
+	}
+	s.Mean /= float64(len(v))
+	for _, x := range v {
+		s.SD += (x - s.Mean) * (x - s.Mean)
+	}
+	s.SD = math.Sqrt(s.SD / float64(len(v)))
+	return s
+}
+
+// finiteAll applies finite to every element.
+func finiteAll(v []float64) []float64 {
+	out := make([]float64, len(v))
+	for i, x := range v {
+		out[i] = finite(x)
+	}
+	return out
+}
+
+// finite replaces NaN and infinities by 0 so a summary always encodes.
+func finite(v float64) float64 {
+	if math.IsNaN(v) || math.IsInf(v, 0) {
+		return 0
+	}
+	return v
+}

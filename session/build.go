@@ -1,0 +1,147 @@
+package session
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/nats-io/nats.go/jetstream"
+
+	"github.com/bci-decode/bci-decode/bus"
+	"github.com/bci-decode/bci-decode/decoder"
+	"github.com/bci-decode/bci-decode/pipeline"
+)
+
+// build makes the pipeline and the session's outputs, in the order they
+// are fed: the publisher first, so a live intent is on its way before
+// anything else looks at it.
+func build(ctx context.Context, opts Options) (*live, error) {
+	l := &live{opts: opts}
+	js, err := l.openModels(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if opts.Record {
+		if err := l.prepareRecording(ctx, js); err != nil {
+			return nil, err
+		}
+	}
+	l.p, err = pipeline.New(opts.Source, opts.Model, pipeline.Options{Output: opts.Output, Process: opts.Process, Takeover: opts.Takeover})
+	if err != nil {
+		return nil, err
+	}
+	for _, add := range []func(context.Context) error{l.addPublisher, l.addRecorders, l.addWatchdog, l.addPlugins} {
+		if err := add(ctx); err != nil {
+			return nil, err
+		}
+	}
+	for _, o := range l.outputs {
+		l.p.AddSink(o)
+	}
+	if !opts.Output.Integrate { // positions are not comparable with velocity targets
+		if l.score = newScorer(opts.Model.Info.Targets, l.p.Shape()); l.score != nil {
+			l.p.AddSink(l.score)
+		}
+	}
+	for _, s := range opts.Sinks {
+		l.p.AddSink(s)
+	}
+	return l, nil
+}
+
+func (l *live) addPublisher(context.Context) error {
+	o := l.opts
+	pub, err := bus.NewPublisher(o.Conn, bus.PublisherOptions{Session: o.Session, Lossless: !o.Realtime, Log: o.Log, Status: l.status})
+	if err != nil {
+		return err
+	}
+	l.pub = pub
+	l.outputs = append(l.outputs, pub)
+	return nil
+}
+
+// addRecorders adds the recorders of bins, decoder checkpoints and raw
+// frames that Record asks for.
+func (l *live) addRecorders(context.Context) error {
+	o := l.opts
+	if !o.Record {
+		return nil
+	}
+	ro := bus.RecorderOptions{Session: o.Session, Lossless: !o.Realtime, Log: o.Log, MsgIDPrefix: o.MsgIDPrefix}
+	var err error
+	if l.rec, err = bus.NewRecorder(o.Conn, ro); err != nil {
+		return err
+	}
+	l.outputs = append(l.outputs, l.rec)
+	if _, ok := o.Model.Decoder.(decoder.StateSaver); ok && o.SnapshotEvery > 0 {
+		snap, err := bus.NewSnapshotRecorder(o.Conn, bus.RecorderOptions{Session: o.Session, Log: o.Log})
+		if err != nil {
+			return err
+		}
+		l.outputs = append(l.outputs, newSnapshotter(l.p, snap, o.SnapshotEvery))
+	}
+	if o.Raw != nil {
+		ro.MsgIDPrefix = ""
+		if l.raw, err = bus.NewFrameRecorder(o.Conn, ro); err != nil {
+			return err
+		}
+		o.Raw.Tap(l.raw.RecordFrame)
+		l.outputs = append(l.outputs, l.raw)
+	}
+	return nil
+}
+
+func (l *live) addWatchdog(context.Context) error {
+	o := l.opts
+	if !o.Realtime || o.Watchdog.StaleAfter <= 0 {
+		return nil
+	}
+	w := o.Watchdog
+	w.EnsureDefaults(l.p.Shape().BinWidth)
+	tmpl := decoder.Intent{Kind: o.Output.Kind, Process: o.Process, Takeover: o.Takeover}
+	model := func() string { h, _ := l.p.Model(); return h }
+	wd, err := bus.NewWatchdog(o.Conn, o.Session, tmpl, o.Model.Outputs(), model, w, o.Log)
+	if err != nil {
+		return err
+	}
+	l.wd = wd
+	l.outputs = append(l.outputs, wd)
+	return nil
+}
+
+// addPlugins builds the outputs of the session's plug-in factories.
+func (l *live) addPlugins(ctx context.Context) error {
+	o := l.opts
+	env := &pipeline.Env{Session: o.Session, Shape: l.p.Shape(), Model: o.Model, Output: o.Output, Realtime: o.Realtime,
+		Pipeline: l.p, Log: o.Log, Services: append([]any{o.Conn}, o.Services...)}
+	for _, f := range o.Outputs {
+		out, err := f(ctx, env)
+		if err != nil {
+			return err
+		}
+		if out != nil {
+			l.outputs = append(l.outputs, out)
+		}
+	}
+	return nil
+}
+
+func (l *live) prepareRecording(ctx context.Context, js jetstream.JetStream) error {
+	o := l.opts
+	info := bus.SessionInfo{Shape: o.Source.Shape(), Output: o.Output}
+	if o.Append {
+		if _, err := bus.EnsureStream(ctx, js, o.Session, info, o.Replicas); err != nil {
+			return err
+		}
+	} else if _, err := bus.PrepareRecording(ctx, js, o.Session, info, o.Replicas, o.Overwrite); err != nil {
+		return err
+	}
+	b, hash, err := decoder.Encode(o.Model.Decoder, o.Model.Info)
+	if err != nil {
+		return err
+	}
+	if hash != o.Model.Hash {
+		return fmt.Errorf("model re-encodes to %.12s, not its hash %.12s", hash, o.Model.Hash)
+	}
+	_, err = l.models.Put(ctx, b)
+	return err
+}
