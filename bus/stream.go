@@ -97,7 +97,8 @@ func sessionFromMetadata(md map[string]string) (SessionInfo, error) {
 
 // sessionSubjects are the subjects a session's stream records.
 func sessionSubjects(session string) []string {
-	return []string{RawSubject(session), BinsSubject(session), IntentSubject(session), SnapshotSubject(session), MetaSubject(session), EventsSubject(session)}
+	return []string{RawSubject(session), BinsSubject(session), IntentSubject(session), SnapshotSubject(session), MetaSubject(session),
+		EventsSubject(session), CursorSubject(session)}
 }
 
 // EnsureStream creates or updates the stream that records session, with

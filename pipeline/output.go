@@ -77,9 +77,19 @@ type Factory func(ctx context.Context, env *Env) (Output, error)
 type Plugin struct {
 	// Name identifies the plug-in (unique).
 	Name string
-	// Flags registers the plug-in's flags on fs and returns the factory
-	// that builds the output from their values once fs is parsed.
-	Flags func(fs *flag.FlagSet) Factory
+	// Flags registers the plug-in's flags on fs and returns its binding,
+	// which reads their values once fs is parsed.
+	Flags func(fs *flag.FlagSet) Binding
+}
+
+// Binding is a plug-in bound to its flags.
+type Binding struct {
+	// Output builds the plug-in's output for each session (nil: none).
+	Output Factory
+	// Serve, when set, runs for as long as the command does, around all
+	// its sessions (a web server, say), and returns when ctx ends. It is
+	// given the process's services (its NATS connection).
+	Serve func(ctx context.Context, services []any) error
 }
 
 var (
@@ -111,13 +121,52 @@ func Plugins() []Plugin {
 	return out
 }
 
-// BindFlags registers every plug-in's flags on fs and returns their
-// factories, to be given to the sessions the command runs.
-func BindFlags(fs *flag.FlagSet) []Factory {
+// Bound is every plug-in bound to a command's flags.
+type Bound []Binding
+
+// BindFlags registers every plug-in's flags on fs.
+func BindFlags(fs *flag.FlagSet) Bound {
 	ps := Plugins()
-	out := make([]Factory, len(ps))
+	out := make(Bound, len(ps))
 	for i, p := range ps {
 		out[i] = p.Flags(fs)
 	}
 	return out
+}
+
+// Outputs returns the plug-ins' output factories, to be given to the
+// sessions the command runs.
+func (b Bound) Outputs() []Factory {
+	var out []Factory
+	for _, x := range b {
+		if x.Output != nil {
+			out = append(out, x.Output)
+		}
+	}
+	return out
+}
+
+// Serve runs the plug-ins' process-wide parts until stop is called; stop
+// waits for them and returns the first error any of them had.
+func (b Bound) Serve(ctx context.Context, services ...any) (stop func() error) {
+	ctx, cancel := context.WithCancel(ctx)
+	errs := make(chan error, len(b))
+	n := 0
+	for _, x := range b {
+		if x.Serve == nil {
+			continue
+		}
+		n++
+		go func(serve func(context.Context, []any) error) { errs <- serve(ctx, services) }(x.Serve)
+	}
+	return func() error {
+		cancel()
+		var first error
+		for range n {
+			if err := <-errs; err != nil && first == nil {
+				first = err
+			}
+		}
+		return first
+	}
 }

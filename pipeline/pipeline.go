@@ -87,6 +87,7 @@ type Pipeline struct {
 	bin    acquire.Bin
 	intent decoder.Intent
 	raw    []float32
+	step   time.Duration // of the last bin's decoder step
 
 	bins, badFeatures, swaps atomic.Uint64
 	paused                   atomic.Bool
@@ -170,6 +171,10 @@ func (p *Pipeline) Model() (hash, kind string) {
 // the decoding goroutine; other goroutines must not step or inspect it.
 func (p *Pipeline) Decoder() decoder.Decoder { return p.cur.dec }
 
+// LastStep is how long the decoder took to step the bin being handed to
+// the sinks. Like Decoder, it is for sinks, on the decoding goroutine.
+func (p *Pipeline) LastStep() time.Duration { return p.step }
+
 // Stats returns the loop's counters.
 func (p *Pipeline) Stats() Stats {
 	return Stats{Bins: p.bins.Load(), BadFeatures: p.badFeatures.Load(), Faults: p.out.Faults(), Swaps: p.swaps.Load()}
@@ -207,7 +212,9 @@ func (p *Pipeline) Step(ctx context.Context) error {
 		p.swaps.Add(1)
 	}
 	p.sanitise()
+	t0 := time.Now()
 	p.cur.dec.Step(p.bin.Features, p.raw)
+	p.step = time.Since(t0)
 	in := &p.intent
 	in.Seq = p.bin.Seq
 	in.SampleTime = p.bin.End

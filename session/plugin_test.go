@@ -53,16 +53,16 @@ var toys = make(chan *toyOutput, 8)
 
 // The registration a plug-in's own file would carry.
 func init() {
-	pipeline.Register(pipeline.Plugin{Name: "toy", Flags: func(fs *flag.FlagSet) pipeline.Factory {
+	pipeline.Register(pipeline.Plugin{Name: "toy", Flags: func(fs *flag.FlagSet) pipeline.Binding {
 		prefix := fs.String("toy-prefix", "", "switch the toy output on, with this prefix")
-		return func(_ context.Context, env *pipeline.Env) (pipeline.Output, error) {
+		return pipeline.Binding{Output: func(_ context.Context, env *pipeline.Env) (pipeline.Output, error) {
 			if *prefix == "" {
 				return nil, nil
 			}
 			o := &toyOutput{prefix: *prefix, shapeSet: env.Shape}
 			toys <- o
 			return o, nil
-		}
+		}}
 	}})
 }
 
@@ -71,7 +71,7 @@ func init() {
 // started it, fed it every intent and closed it.
 func TestOutputPluginLifeCycle(t *testing.T) {
 	fs := flag.NewFlagSet("run", flag.ContinueOnError)
-	factories := pipeline.BindFlags(fs)
+	factories := pipeline.BindFlags(fs).Outputs()
 	require.NoError(t, fs.Parse([]string{"--toy-prefix", "x"}))
 	nc, _ := startServer(t)
 	const bins = 200
@@ -94,7 +94,7 @@ func TestOutputPluginLifeCycle(t *testing.T) {
 
 	// Off unless its flag says otherwise.
 	fs = flag.NewFlagSet("run", flag.ContinueOnError)
-	factories = pipeline.BindFlags(fs)
+	factories = pipeline.BindFlags(fs).Outputs()
 	require.NoError(t, fs.Parse(nil))
 	_, err = session.Run(context.Background(), session.Options{
 		Session: "toy2", Conn: nc, Source: simSource(t, 2, 10, false), Model: model(t, "kalman", 1, 20*time.Millisecond), Outputs: factories,

@@ -85,7 +85,7 @@ func runDemo(ctx context.Context, args []string, stdout io.Writer) error {
 	opts.Session, opts.Conn, opts.Model = bf.session, nc, model
 	log.Info().Str("subscribe", fmt.Sprintf("nats sub '%s' --server %s", bus.IntentSubject(bf.session), nc.ConnectedUrlRedacted())).
 		Stringer("duration", *dur).Msg("decoding live simulated stream in real time")
-	return runSession(ctx, opts, *jsonOut, stdout)
+	return lf.run(ctx, opts, *jsonOut, stdout)
 }
 
 // readCalibration reads a calibration block into a velocity training set.
@@ -98,8 +98,15 @@ func readCalibration(ctx context.Context, s *frontend.Stream) (*dataset.Set, err
 	return set.SelectTargets("vel_x", "vel_y")
 }
 
-// runSession decodes a session and prints its summary.
-func runSession(ctx context.Context, opts session.Options, jsonOut bool, stdout io.Writer) error {
+// run decodes a session, with the plug-ins' process-wide parts around it,
+// and prints its summary.
+func (l *liveFlags) run(ctx context.Context, opts session.Options, jsonOut bool, stdout io.Writer) (err error) {
+	stop := l.plugins.Serve(ctx, opts.Conn)
+	defer func() {
+		if serr := stop(); err == nil {
+			err = serr
+		}
+	}()
 	log.Info().Str("session", opts.Session).Str("subject", bus.IntentSubject(opts.Session)).
 		Str("decoder", opts.Model.Kind()).Str("model", opts.Model.Hash).Bool("record", opts.Record).Msg("decoding")
 	res, err := session.Run(ctx, opts)

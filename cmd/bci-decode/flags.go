@@ -90,7 +90,7 @@ type liveFlags struct {
 	staleAfter, haltAfter                 time.Duration
 	limit                                 float64
 	integrate                             bool
-	outputs                               []pipeline.Factory
+	plugins                               pipeline.Bound
 }
 
 func (l *liveFlags) register(fs *flag.FlagSet) {
@@ -102,14 +102,14 @@ func (l *liveFlags) register(fs *flag.FlagSet) {
 	fs.DurationVar(&l.haltAfter, "halt-after", 500*time.Millisecond, "real-time input missing this long: publish halted intents that mean stop")
 	fs.Float64Var(&l.limit, "limit", 0, "clamp every published value to ±limit (0: no clamp)")
 	fs.BoolVar(&l.integrate, "integrate", false, "publish integrated velocity as position intents")
-	l.outputs = pipeline.BindFlags(fs)
+	l.plugins = pipeline.BindFlags(fs)
 }
 
 // options returns the session settings the flags give, for a stream that
 // is real time or not; it checks them once.
 func (l *liveFlags) options(s *frontend.Stream) (session.Options, error) {
 	o := session.Options{Source: s, Realtime: s.Realtime, Record: l.record, Overwrite: l.overwrite, Control: l.control,
-		Output: decoder.OutputOptions{Limit: float32(l.limit), Integrate: l.integrate}, Outputs: l.outputs, Log: log.Logger}
+		Output: decoder.OutputOptions{Limit: float32(l.limit), Integrate: l.integrate}, Outputs: l.plugins.Outputs(), Log: log.Logger}
 	if s.Realtime {
 		o.Watchdog = bus.WatchdogOptions{StaleAfter: l.staleAfter, HaltAfter: l.haltAfter}
 	}

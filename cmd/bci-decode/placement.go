@@ -28,7 +28,7 @@ func runWorker(ctx context.Context, args []string, stdout io.Writer) error {
 	host, _ := os.Hostname()
 	id := fs.String("id", fmt.Sprintf("%s-%d", host, os.Getpid()), "process id, unique in the cluster")
 	ttl := fs.Duration("lease-ttl", time.Second, "how long a session's lease outlives its holder (the takeover bound)")
-	outputs := pipeline.BindFlags(fs)
+	plugins := pipeline.BindFlags(fs)
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
@@ -37,12 +37,17 @@ func runWorker(ctx context.Context, args []string, stdout io.Writer) error {
 		return err
 	}
 	defer closeBus()
-	w, err := placement.NewWorker(ctx, nc, placement.WorkerOptions{ID: *id, LeaseTTL: *ttl, Replicas: bf.replicas, Outputs: outputs, Log: log.Logger})
+	w, err := placement.NewWorker(ctx, nc, placement.WorkerOptions{ID: *id, LeaseTTL: *ttl, Replicas: bf.replicas, Outputs: plugins.Outputs(), Log: log.Logger})
 	if err != nil {
 		return err
 	}
 	log.Info().Str("worker", *id).Msg("sharing the cluster's sessions; interrupt to stop and hand them over")
-	if err := w.Run(ctx); err != nil {
+	stop := plugins.Serve(ctx, nc)
+	err = w.Run(ctx)
+	if serr := stop(); err == nil {
+		err = serr
+	}
+	if err != nil {
 		return err
 	}
 	fmt.Fprintf(stdout, "worker %s stopped; its sessions were released\n", *id)

@@ -60,7 +60,7 @@ func runRun(ctx context.Context, args []string, stdout io.Writer) error {
 		return err
 	}
 	opts.Session, opts.Conn, opts.Model, opts.Replicas = bf.session, nc, model, bf.replicas
-	return runSession(ctx, opts, *jsonOut, stdout)
+	return lf.run(ctx, opts, *jsonOut, stdout)
 }
 
 // sourceHelp describes the source specs this build opens.
