@@ -10,7 +10,7 @@ import (
 )
 
 // BroadbandConfig configures the broadband simulator. Zero fields take the
-// defaults filled in by withDefaults.
+// defaults filled in by EnsureDefaults.
 type BroadbandConfig struct {
 	Seed     uint64
 	Channels int     // default 32
@@ -36,7 +36,8 @@ type BroadbandConfig struct {
 	KeepTruth bool
 }
 
-func (c BroadbandConfig) withDefaults() BroadbandConfig {
+// EnsureDefaults fills the zero fields of c with their defaults.
+func (c *BroadbandConfig) EnsureDefaults() {
 	if c.Seed == 0 {
 		c.Seed = 1
 	}
@@ -67,7 +68,6 @@ func (c BroadbandConfig) withDefaults() BroadbandConfig {
 	if c.LineHz == 0 {
 		c.LineHz = 60
 	}
-	return c
 }
 
 // Spike is one simulated spike: its channel and the sample of its trough.
@@ -101,8 +101,8 @@ type Broadband struct {
 
 // NewBroadband builds a broadband simulator.
 func NewBroadband(cfg BroadbandConfig) (*Broadband, error) {
-	cfg = cfg.withDefaults()
-	if cfg.Channels < 1 || cfg.Rate < 1000 || cfg.FrameSamples < 1 {
+	cfg.EnsureDefaults()
+	if cfg.Channels < 1 || cfg.Channels > MaxChannels || cfg.Rate < 1000 || cfg.Rate > 1e6 || cfg.FrameSamples < 1 || cfg.FrameSamples > 1<<20 {
 		return nil, fmt.Errorf("broadband simulator: %d channels at %v Hz, %d samples per frame", cfg.Channels, cfg.Rate, cfg.FrameSamples)
 	}
 	b := &Broadband{cfg: cfg, rng: rand.New(rand.NewPCG(cfg.Seed, 0x62726f61))}

@@ -41,6 +41,31 @@ type RawOptions struct {
 // DefaultRawGain is the µV per bit of Intan amplifiers (Open Ephys).
 const DefaultRawGain = 0.195
 
+// EnsureDefaults fills the zero fields of o that have defaults: the gain and
+// the frame size (Channels and Rate have none: they come from the caller or
+// a sidecar).
+func (o *RawOptions) EnsureDefaults() {
+	if o.GainUV == 0 {
+		o.GainUV = DefaultRawGain
+	}
+	if o.FrameSamples <= 0 {
+		o.FrameSamples = max(1, int(o.Rate/100))
+	}
+}
+
+// Validate reports settings that describe no raw stream.
+func (o *RawOptions) Validate(name string) error {
+	switch {
+	case o.Channels < 1 || o.Channels > 1<<16 || !(o.Rate > 0 && o.Rate <= 1e6):
+		return fmt.Errorf("%s: raw int16 files need a channel count (1-65536) and a sampling rate (up to 1 MHz), from flags or a SpikeGLX .meta sidecar; have %d channels at %v Hz", name, o.Channels, o.Rate)
+	case !(o.GainUV > 0 && o.GainUV < 1e6):
+		return fmt.Errorf("%s: raw gain %v µV per bit", name, o.GainUV)
+	case o.FrameSamples > 1<<20:
+		return fmt.Errorf("%s: %d samples per frame", name, o.FrameSamples)
+	}
+	return nil
+}
+
 // Raw streams an interleaved int16 file as frames.
 type Raw struct {
 	file
@@ -79,8 +104,9 @@ func OpenRaw(path string, opts RawOptions) (*Raw, error) {
 			opts.GainUV = m.GainUV
 		}
 	}
-	if opts.Channels < 1 || !(opts.Rate > 0) {
-		return nil, fmt.Errorf("%s: raw int16 files need a channel count and a sampling rate (flags or a SpikeGLX .meta sidecar); have %d channels at %v Hz", path, opts.Channels, opts.Rate)
+	opts.EnsureDefaults()
+	if err := opts.Validate(path); err != nil {
+		return nil, err
 	}
 	return openWith(path, "raw recording", func(r io.Reader) (*Raw, error) { return NewRaw(r, path, opts) })
 }
@@ -88,14 +114,9 @@ func OpenRaw(path string, opts RawOptions) (*Raw, error) {
 // NewRaw reads a raw int16 stream from rd; name is used in errors. Channels
 // and Rate must be set.
 func NewRaw(rd io.Reader, name string, opts RawOptions) (*Raw, error) {
-	if opts.GainUV == 0 {
-		opts.GainUV = DefaultRawGain
-	}
-	if opts.Channels < 1 || opts.Channels > 1<<16 || !(opts.Rate > 0) {
-		return nil, fmt.Errorf("%s: raw int16 streams need a channel count (1-65536) and a sampling rate; have %d channels at %v Hz", name, opts.Channels, opts.Rate)
-	}
-	if opts.FrameSamples <= 0 {
-		opts.FrameSamples = max(1, int(opts.Rate/100))
+	opts.EnsureDefaults()
+	if err := opts.Validate(name); err != nil {
+		return nil, err
 	}
 	r := &Raw{name: name, r: bufio.NewReaderSize(rd, 1<<20), opts: opts}
 	r.names = make([]string, opts.Channels)

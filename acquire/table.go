@@ -222,6 +222,17 @@ func (t *Table) ReadBin(ctx context.Context, b *Bin) error {
 	}
 }
 
+// EnsureDefaults fills the zero fields of o with their defaults.
+func (o *TableOptions) EnsureDefaults() { o.Rebin = max(o.Rebin, 1) }
+
+// Validate reports settings that mean nothing.
+func (o *TableOptions) Validate() error {
+	if o.Rebin < 1 || o.Rebin > 1<<16 || o.BinWidth < 0 {
+		return fmt.Errorf("table: rebin %d (want 1-65536), bin width %v", o.Rebin, o.BinWidth)
+	}
+	return nil
+}
+
 // OpenTable opens a CSV table file.
 func OpenTable(path string, opts TableOptions) (*Table, error) {
 	return openWith(path, "table", func(r io.Reader) (*Table, error) { return NewTable(r, path, opts) })
@@ -230,11 +241,9 @@ func OpenTable(path string, opts TableOptions) (*Table, error) {
 // NewTable reads a table from r; name is used in errors. It reads the
 // header and, to infer the bin width, the first two rows.
 func NewTable(r io.Reader, name string, opts TableOptions) (*Table, error) {
-	if opts.Rebin < 0 {
-		return nil, fmt.Errorf("%s: rebin %d: must be positive", name, opts.Rebin)
-	}
-	if opts.Rebin == 0 {
-		opts.Rebin = 1
+	opts.EnsureDefaults()
+	if err := opts.Validate(); err != nil {
+		return nil, fmt.Errorf("%s: %w", name, err)
 	}
 	cr := csv.NewReader(r)
 	cr.ReuseRecord = true

@@ -24,18 +24,23 @@ type ConnectOptions struct {
 	Log zerolog.Logger
 }
 
+// EnsureDefaults fills the zero fields of o with their defaults.
+func (o *ConnectOptions) EnsureDefaults() {
+	if o.Timeout == 0 {
+		o.Timeout = 5 * time.Second
+	}
+	if o.ReconnectBuffer == 0 {
+		o.ReconnectBuffer = 8 << 20
+	}
+}
+
 // ErrUnreachable is returned when no server answers at the given URL.
 var ErrUnreachable = errors.New("nats server unreachable")
 
 // Connect opens a connection to url. After the first connection succeeds the
 // client reconnects on its own, forever, buffering up to ReconnectBuffer.
 func Connect(url string, opts ConnectOptions) (*nats.Conn, error) {
-	if opts.Timeout == 0 {
-		opts.Timeout = 5 * time.Second
-	}
-	if opts.ReconnectBuffer == 0 {
-		opts.ReconnectBuffer = 8 << 20
-	}
+	opts.EnsureDefaults()
 	log := opts.Log
 	nopts := []nats.Option{
 		nats.Name(opts.Name),

@@ -15,7 +15,7 @@ import (
 )
 
 // ServerOptions configures the embedded NATS server. Zero fields take the
-// defaults filled in by withDefaults.
+// defaults filled in by EnsureDefaults.
 type ServerOptions struct {
 	// Listen is the client address, host:port. Port 0 picks a free port.
 	// Default 127.0.0.1:4222: loopback unless told otherwise.
@@ -53,7 +53,8 @@ func DefaultDataDir() string {
 	return filepath.Join(os.TempDir(), "bci-decode")
 }
 
-func (o ServerOptions) withDefaults() ServerOptions {
+// EnsureDefaults fills the zero fields of o with their defaults.
+func (o *ServerOptions) EnsureDefaults() {
 	if o.Listen == "" {
 		o.Listen = DefaultListen
 	}
@@ -66,7 +67,6 @@ func (o ServerOptions) withDefaults() ServerOptions {
 	if o.ReadyTimeout == 0 {
 		o.ReadyTimeout = 10 * time.Second
 	}
-	return o
 }
 
 // Server is an embedded NATS server with JetStream enabled.
@@ -76,7 +76,7 @@ type Server struct {
 
 // StartServer starts an embedded server and waits until it accepts clients.
 func StartServer(opts ServerOptions) (*Server, error) {
-	opts = opts.withDefaults()
+	opts.EnsureDefaults()
 	host, portStr, err := net.SplitHostPort(opts.Listen)
 	if err != nil {
 		return nil, fmt.Errorf("embedded nats: listen address %q: %w", opts.Listen, err)

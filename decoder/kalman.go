@@ -30,6 +30,13 @@ type KalmanOptions struct {
 	Ridge float64
 }
 
+// EnsureDefaults fills the zero fields of o with their defaults.
+func (o *KalmanOptions) EnsureDefaults() {
+	if o.Ridge == 0 {
+		o.Ridge = 1e-6
+	}
+}
+
 // Kalman is the linear-Gaussian state-space decoder of intracortical BCI
 // practice (Wu et al. 2006): the state is the kinematic target vector (e.g.
 // hand velocity), x[t] = A x[t-1] + w with w ~ N(0, W), and the features
@@ -64,9 +71,7 @@ func FitKalman(ctx context.Context, train *dataset.Set, opts KalmanOptions) (*Ka
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
-	if opts.Ridge == 0 {
-		opts.Ridge = 1e-6
-	}
+	opts.EnsureDefaults()
 	d, m, n := train.Outputs(), train.Inputs(), train.Len()
 	if d > MaxKalmanState {
 		return nil, fmt.Errorf("kalman: %d targets, at most %d", d, MaxKalmanState)

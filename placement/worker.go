@@ -33,6 +33,27 @@ type WorkerOptions struct {
 	Log      zerolog.Logger
 }
 
+// EnsureDefaults fills the zero fields of o with their defaults.
+func (o *WorkerOptions) EnsureDefaults() {
+	if o.LeaseTTL == 0 {
+		o.LeaseTTL = time.Second
+	}
+	o.Replicas = max(o.Replicas, 1)
+}
+
+// Validate reports settings that mean nothing.
+func (o *WorkerOptions) Validate() error {
+	switch {
+	case o.ID == "":
+		return errors.New("placement: a worker needs an id")
+	case o.LeaseTTL < 100*time.Millisecond || o.LeaseTTL > time.Hour:
+		return fmt.Errorf("placement: lease TTL %v (want 100ms-1h)", o.LeaseTTL)
+	case o.Replicas > 5:
+		return fmt.Errorf("placement: %d replicas (at most 5)", o.Replicas)
+	}
+	return nil
+}
+
 // Worker is one decoder process's share of the cluster's sessions.
 type Worker struct {
 	clock   *acquire.Clock // paces every session of the worker
@@ -54,11 +75,9 @@ type owned struct {
 
 // NewWorker prepares a worker on nc.
 func NewWorker(ctx context.Context, nc *nats.Conn, opts WorkerOptions) (*Worker, error) {
-	if opts.ID == "" {
-		return nil, errors.New("placement: a worker needs an id")
-	}
-	if opts.LeaseTTL <= 0 {
-		opts.LeaseTTL = time.Second
+	opts.EnsureDefaults()
+	if err := opts.Validate(); err != nil {
+		return nil, err
 	}
 	js, err := jetstream.New(nc)
 	if err != nil {
