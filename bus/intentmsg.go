@@ -22,11 +22,17 @@ func newIntentMsg(subject string) *intentMsg {
 	return &intentMsg{msg: nats.Msg{Subject: subject, Header: nats.Header{}}}
 }
 
+// statusHeader holds the status header values, made once.
+var statusHeader = map[decoder.Status][]string{
+	decoder.StatusOK: {string(decoder.StatusOK)}, decoder.StatusStale: {string(decoder.StatusStale)}, decoder.StatusHalted: {string(decoder.StatusHalted)},
+}
+
 // set fills the message from in and returns it.
 func (m *intentMsg) set(in *decoder.Intent) *nats.Msg {
 	m.body = in.AppendJSON(m.body[:0])
 	m.msg.Data = m.body
 	m.msg.Header[HeaderSeq] = []string{strconv.FormatUint(in.Seq, 10)}
 	m.msg.Header[HeaderSampleTime] = []string{strconv.FormatInt(in.SampleTime, 10)}
+	m.msg.Header[HeaderStatus] = statusHeader[in.Status]
 	return &m.msg
 }

@@ -67,6 +67,13 @@ func (o *PublisherOptions) EnsureDefaults() {
 // full the intent is dropped and counted (unless Lossless). The queue's
 // goroutine owns the connection's publishing side and the latency
 // histogram. Publisher is a pipeline.Output.
+//
+// Its counts are honest: an intent counts as published only once the
+// server has routed it, which the publisher sees by hearing it back on its
+// own subscription to the subject (a subscriber on that server received it
+// too); the rest are dropped. While the connection is down intents are
+// dropped rather than buffered, so a controller never receives a burst of
+// stale commands after an outage.
 type Publisher struct {
 	nc   *nats.Conn
 	opts PublisherOptions
@@ -74,6 +81,8 @@ type Publisher struct {
 
 	start                    time.Time
 	dropped, published, errs atomic.Uint64
+	delivered                atomic.Uint64 // heard back from the server
+	echo                     *nats.Subscription
 
 	// owned by the publishing goroutine
 	hist  *hdrhistogram.Histogram
@@ -138,16 +147,26 @@ func (p *Publisher) Consume(in *decoder.Intent, _ *acquire.Bin) {
 	p.q.Commit()
 }
 
-// Start implements pipeline.Output: it runs the publishing goroutine until
-// Close, or until ctx is done (then pending intents are abandoned and
-// counted as dropped).
+// Start implements pipeline.Output: it listens for its own intents and
+// runs the publishing goroutine until Close, or until ctx is done (then
+// pending intents are abandoned and counted as dropped).
 func (p *Publisher) Start(ctx context.Context) error {
+	echo, err := p.nc.Subscribe(p.opts.Subject, func(m *nats.Msg) {
+		if m.Header.Get(HeaderWatchdog) == "" {
+			p.delivered.Add(1)
+		}
+	})
+	if err != nil {
+		return fmt.Errorf("publisher: %w", err)
+	}
+	p.echo = echo
 	p.start = time.Now()
 	return p.q.Start(ctx)
 }
 
-// Close implements pipeline.Output: it publishes what is still buffered and
-// flushes the connection, bounded by ctx.
+// Close implements pipeline.Output: it publishes what is still buffered,
+// flushes the connection and waits until the server has routed what was
+// sent, bounded by ctx; what it never routed is counted as dropped.
 func (p *Publisher) Close(ctx context.Context) error {
 	if err := p.q.Close(ctx); err != nil {
 		return fmt.Errorf("publisher: %w", err)
@@ -157,10 +176,43 @@ func (p *Publisher) Close(ctx context.Context) error {
 		ctx, cancel = context.WithTimeout(ctx, flushTimeout)
 		defer cancel()
 	}
-	if err := p.nc.FlushWithContext(ctx); err != nil && !errors.Is(err, nats.ErrConnectionClosed) {
-		return fmt.Errorf("publisher: flush: %w", err)
+	var err error
+	if ferr := p.nc.FlushWithContext(ctx); ferr != nil && !errors.Is(ferr, nats.ErrConnectionClosed) {
+		err = fmt.Errorf("publisher: flush: %w", ferr)
+	} else {
+		p.awaitEchoes(ctx)
 	}
-	return nil
+	_ = p.echo.Unsubscribe()
+	p.settle()
+	return err
+}
+
+// awaitEchoes waits, briefly, for the server to route back what was sent.
+func (p *Publisher) awaitEchoes(ctx context.Context) {
+	deadline := time.After(2 * time.Second)
+	for p.delivered.Load() < p.published.Load() {
+		select {
+		case <-ctx.Done():
+			return
+		case <-deadline:
+			return
+		case <-time.After(5 * time.Millisecond):
+		}
+	}
+}
+
+// settle makes the final summary count what the server never routed as
+// dropped.
+func (p *Publisher) settle() {
+	s := p.sum.Load()
+	if s == nil {
+		return
+	}
+	final := *s
+	sent, heard := p.published.Load(), p.delivered.Load()
+	final.Published = min(heard, sent)
+	final.Dropped += sent - final.Published
+	p.sum.Store(&final)
 }
 
 // Summary returns what the publisher did: final once Close has returned,
@@ -169,7 +221,7 @@ func (p *Publisher) Summary() Summary {
 	if s := p.sum.Load(); s != nil {
 		return *s
 	}
-	return Summary{Published: p.published.Load(), Dropped: p.dropped.Load(), Errors: p.errs.Load()}
+	return Summary{Published: p.delivered.Load(), Dropped: p.dropped.Load(), Errors: p.errs.Load()}
 }
 
 // Report implements pipeline.Reporter.
@@ -183,6 +235,14 @@ func (p *Publisher) publish(in *decoder.Intent) {
 	p.model = in.Model
 	if lat := (in.DecodeTime - in.SampleTime) / 1000; lat >= 0 {
 		_ = p.hist.RecordValue(max(lat, 1))
+	}
+	if !p.nc.IsConnected() {
+		// Buffered now, it would reach controllers late, in a burst,
+		// after the outage: drop it and say so.
+		if n := p.dropped.Add(1); n&(n-1) == 0 {
+			p.opts.Log.Warn().Uint64("dropped", n).Msg("NATS disconnected: dropping intents")
+		}
+		return
 	}
 	if err := p.nc.PublishMsg(p.msg.set(in)); err != nil {
 		if p.errs.Add(1) == 1 {

@@ -38,7 +38,7 @@ func (p *Publisher) publishStatus() {
 		Time:             now.UnixNano(),
 		UptimeSeconds:    up,
 		Model:            p.model,
-		IntentsPublished: p.published.Load(),
+		IntentsPublished: p.delivered.Load(),
 		IntentsDropped:   p.dropped.Load(),
 		PublishErrors:    p.errs.Load(),
 		Latency:          p.latency(),

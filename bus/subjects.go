@@ -30,6 +30,11 @@ var ErrSession = errors.New("invalid session name")
 const (
 	HeaderSeq        = "Bci-Seq"
 	HeaderSampleTime = "Bci-Sample-Time"
+	// HeaderStatus repeats the intent's status, so a controller can
+	// ignore what is not "ok" without parsing the body.
+	HeaderStatus = "Bci-Status"
+	// HeaderWatchdog marks the intents the input watchdog publishes.
+	HeaderWatchdog = "Bci-Watchdog"
 )
 
 // ValidateSession checks that s can be used as one subject token.

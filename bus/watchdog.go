@@ -96,6 +96,7 @@ func NewWatchdog(nc *nats.Conn, session string, tmpl decoder.Intent, outputs int
 	w := &Watchdog{opts: opts, nc: nc, msg: newIntentMsg(IntentSubject(session)), log: log, in: tmpl,
 		lastVals: make([]atomic.Uint32, outputs), model: model}
 	w.in.Values = make([]float32, outputs)
+	w.msg.msg.Header[HeaderWatchdog] = []string{"1"}
 	w.state.Store(decoder.StatusOK)
 	return w, nil
 }
