@@ -102,7 +102,7 @@ func TestSurvivesServerRestart(t *testing.T) {
 	require.NoError(t, err)
 	require.NoError(t, sub.Flush())
 
-	const bins = 600 // 3 s of 5 ms bins, in real time
+	const bins = 1200 // 6 s of 5 ms bins, in real time: time to reconnect on a loaded machine
 	m := model(t, "kalman", 1, 5e6)
 	var res session.Result
 	var runErr error
