@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math"
 	"slices"
+	"sync/atomic"
 	"time"
 
 	"github.com/bci-decode/bci-decode/acquire"
@@ -94,7 +95,10 @@ type Encoder struct {
 	n         int64 // samples seen
 	t0        int64 // time of sample 0, ns
 	started   bool
-	calibN    int64 // samples of calibration
+	skew      int64        // largest tolerated frame time error, ns
+	jumps     atomic.Int64 // time discontinuities re-anchored
+	jumped    atomic.Int64 // their total, ns
+	calibN    int64        // samples of calibration
 	calib     []float32
 	calibRows int
 	sigmaMed  []float32 // tracked median |x| per channel
@@ -127,6 +131,9 @@ func NewEncoder(channels int, rate float64, opts Options) (*Encoder, error) {
 	rows := int(calibN/calibStride) + 1
 	e := &Encoder{
 		opts: opts, channels: channels, rate: rate, width: width,
+		// Frame times may jitter (a bridge stamping arrival times); a
+		// discontinuity is anything beyond two bins or 20 ms.
+		skew:     max(2*int64(opts.BinWidth), int64(20*time.Millisecond)),
 		refr:     int32(math.Round(rate * opts.Refractory.Seconds())),
 		calibN:   calibN,
 		calib:    make([]float32, rows*channels),
@@ -180,6 +187,7 @@ func (e *Encoder) Process(fr *acquire.Frame) error {
 	if !e.started {
 		e.t0, e.started = fr.Time, true
 	}
+	e.anchor(fr.Time)
 	for s := 0; s+C <= len(fr.Data); s += C {
 		row := fr.Data[s : s+C : s+C]
 		switch {
@@ -201,6 +209,26 @@ func (e *Encoder) Process(fr *acquire.Frame) error {
 		}
 	}
 	return nil
+}
+
+// anchor keeps bin times on the source's clock. Bins are counted by sample
+// index, but when a frame's own time disagrees with the time its index
+// gives by more than the tolerated skew (input paused, frames lost), the
+// time base moves to the frame's time and the jump is counted: later bins
+// carry true acquisition times instead of lagging by the pause.
+func (e *Encoder) anchor(t int64) {
+	want := e.t0 + int64(math.Round(float64(e.n)/e.rate*1e9))
+	if d := t - want; d > e.skew || d < -e.skew {
+		e.t0 += d
+		e.jumps.Add(1)
+		e.jumped.Add(d)
+	}
+}
+
+// Jumps reports the time discontinuities the encoder re-anchored to: how
+// many, and their sum. It may be called from any goroutine.
+func (e *Encoder) Jumps() (n int64, total time.Duration) {
+	return e.jumps.Load(), time.Duration(e.jumped.Load())
 }
 
 func (e *Encoder) calibrate(row []float32, fr *acquire.Frame, s int) error {

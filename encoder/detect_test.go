@@ -122,7 +122,7 @@ func TestEncoderBinsAlignToSamples(t *testing.T) {
 		var out []acquire.Bin
 		n := 0
 		for n < 500 {
-			fr := acquire.Frame{Channels: 2, Rate: 1000, Time: 5e9}
+			fr := acquire.Frame{Channels: 2, Rate: 1000, Time: 5e9 + int64(n)*1e6}
 			for s := 0; s < frame && n < 500; s++ {
 				v := float32(math.Sin(float64(n)) * 10)
 				if n%37 == 0 {
@@ -165,4 +165,46 @@ func TestEncoderRejectsBadInput(t *testing.T) {
 	require.ErrorIs(t, err, encoder.ErrNonFinite)
 	assert.Contains(t, err.Error(), "frame 4 sample 0 channel 1")
 	assert.Error(t, enc.Process(&acquire.Frame{Channels: 3, Data: []float32{1, 2, 3}}))
+}
+
+// TestEncoderReanchorsAfterPause feeds frames that stop for 1.5 s, as a
+// bridge that paused would: bins after the pause carry the frames' true
+// times instead of lagging by the pause, and the jump is counted.
+func TestEncoderReanchorsAfterPause(t *testing.T) {
+	enc, err := encoder.NewEncoder(1, 1000, encoder.Options{BinWidth: 10 * time.Millisecond, Calibration: 50 * time.Millisecond})
+	require.NoError(t, err)
+	var bins []acquire.Bin
+	at := int64(7e9)
+	for f := range 40 { // frames of 10 samples (10 ms)
+		if f == 20 {
+			at += int64(1500 * time.Millisecond)
+		}
+		fr := acquire.Frame{Seq: uint64(f), Channels: 1, Rate: 1000, Time: at, Data: make([]float32, 10)}
+		at += int64(10 * time.Millisecond)
+		require.NoError(t, enc.Process(&fr))
+		var b acquire.Bin
+		for enc.Next(&b) {
+			var cp acquire.Bin
+			cp.CopyFrom(&b)
+			bins = append(bins, cp)
+		}
+	}
+	require.Len(t, bins, 40)
+	assert.Equal(t, int64(7e9+10e6), bins[0].End)
+	assert.Equal(t, int64(7e9+200e6), bins[19].End, "before the pause")
+	assert.Equal(t, int64(7e9+1700e6+10e6), bins[20].End, "after the pause, on the frames' clock")
+	assert.Equal(t, 10*time.Millisecond, bins[25].Width())
+	n, total := enc.Jumps()
+	assert.Equal(t, int64(1), n)
+	assert.Equal(t, 1500*time.Millisecond, total)
+
+	// Small jitter in frame times is not a jump.
+	enc, err = encoder.NewEncoder(1, 1000, encoder.Options{BinWidth: 10 * time.Millisecond})
+	require.NoError(t, err)
+	for f := range 100 {
+		jitter := int64(f%3-1) * int64(3*time.Millisecond)
+		require.NoError(t, enc.Process(&acquire.Frame{Channels: 1, Rate: 1000, Time: int64(f)*10e6 + jitter, Data: make([]float32, 10)}))
+	}
+	n, _ = enc.Jumps()
+	assert.Zero(t, n)
 }

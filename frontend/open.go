@@ -109,13 +109,27 @@ func (s *Stream) Encoder() *encoder.Encoder {
 	return s.frames.Encoder()
 }
 
-// Report implements the pipeline's Reporter when the source keeps its own
-// counters (lost frames, clock offsets).
+// StreamStats is what a stream reports: the source's own counters (lost
+// frames, clock offsets), and the time jumps the signal chain re-anchored
+// to (input paused, frames lost).
+type StreamStats struct {
+	Source       any     `json:"source,omitempty"`
+	TimeJumps    int64   `json:"time_jumps"`
+	TimeJumpedMS float64 `json:"time_jumped_ms"`
+}
+
+// Report implements the pipeline's Reporter; it may be called from any
+// goroutine.
 func (s *Stream) Report() (string, any) {
+	var st StreamStats
 	if r, ok := s.source.(interface{ Report() (string, any) }); ok {
-		return r.Report()
+		_, st.Source = r.Report()
 	}
-	return "source", nil
+	if s.frames != nil {
+		n, total := s.frames.Encoder().Jumps()
+		st.TimeJumps, st.TimeJumpedMS = n, float64(total)/1e6
+	}
+	return "source", st
 }
 
 // Close releases the source.

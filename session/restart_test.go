@@ -16,6 +16,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/bci-decode/bci-decode/bus"
+	"github.com/bci-decode/bci-decode/replay"
 	"github.com/bci-decode/bci-decode/session"
 )
 
@@ -161,4 +162,15 @@ func TestSurvivesServerRestart(t *testing.T) {
 	seq, ok := seqOfMsg(first.Data)
 	require.True(t, ok)
 	assert.Equal(t, uint64(0), seq, "bins from before the crash survived it")
+
+	// The recording reads back on this server (Debian's is 2.9, which
+	// keeps no stream metadata): replay, export and retrain work on it.
+	src, err := replay.Open(ctx, js, "crash", replay.Range{})
+	require.NoError(t, err)
+	defer src.Close()
+	assert.Equal(t, 96, src.Info().Shape.Channels)
+	assert.Equal(t, 5*time.Millisecond, src.Info().Shape.BinWidth)
+	set, _, err := replay.ReadSet(ctx, js, "crash")
+	require.NoError(t, err)
+	assert.Equal(t, int(stored), set.Len())
 }

@@ -129,7 +129,10 @@ type Result struct {
 	Watchdog  bus.WatchdogStats   `json:"watchdog"`
 	// Outputs holds every output's report, by name.
 	Outputs map[string]any `json:"outputs,omitempty"`
-	Elapsed time.Duration  `json:"-"`
+	// Source holds the source's report (lost frames, time jumps), when it
+	// keeps one.
+	Source  any           `json:"source,omitempty"`
+	Elapsed time.Duration `json:"-"`
 }
 
 // ErrRecorded is returned when Record would overwrite a recording.
@@ -220,6 +223,9 @@ func (l *live) closeOutputs(ctx context.Context, n int, hardStop func()) error {
 func (l *live) result(elapsed time.Duration) Result {
 	res := Result{Session: l.opts.Session, Stats: l.p.Stats(), Publish: l.pub.Summary(), Score: l.score.score(), Outputs: l.reports(), Elapsed: elapsed}
 	res.Model, res.Decoder = l.p.Model()
+	if r, ok := l.opts.Source.(pipeline.Reporter); ok {
+		_, res.Source = r.Report()
+	}
 	if l.rec != nil {
 		st := l.rec.Stats()
 		res.Record = &st

@@ -57,6 +57,11 @@ func (r Result) WriteText(w io.Writer) {
 	if r.Watchdog.Stale > 0 || r.Watchdog.Halted > 0 {
 		fmt.Fprintf(w, "input watchdog: %d stale and %d halted intents published while input was missing\n", r.Watchdog.Stale, r.Watchdog.Halted)
 	}
+	if r.Source != nil {
+		if b, err := json.Marshal(r.Source); err == nil && string(b) != "null" {
+			fmt.Fprintf(w, "source: %s\n", b)
+		}
+	}
 	if r.Stats.Faults > 0 || r.Stats.BadFeatures > 0 {
 		fmt.Fprintf(w, "faults: %d non-finite decoder outputs halted, %d non-finite input features zeroed\n", r.Stats.Faults, r.Stats.BadFeatures)
 	}

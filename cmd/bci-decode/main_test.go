@@ -550,3 +550,88 @@ func TestWorkersShareAndFailOver(t *testing.T) {
 	assert.Contains(t, out, "arm")
 	assert.Contains(t, out, "1 live workers: b (1)")
 }
+
+// TestRunIngestAfterPause plays a bridge that stops for 1.5 s, losing the
+// frames of the pause and five more: intents after the pause carry the
+// frames' own times (they do not lag by the pause), and the summary reports
+// the lost frames and the time jump.
+func TestRunIngestAfterPause(t *testing.T) {
+	dir := t.TempDir()
+	rec := filepath.Join(dir, "r.bcr")
+	code, _, stderr := cli(t, "simulate", "--out", rec, "--duration", "60s", "--channels", "8")
+	require.Equal(t, 0, code, stderr)
+	model := filepath.Join(dir, "m.bcim")
+	code, _, stderr = cli(t, "train", "--data", rec, "--out", model)
+	require.Equal(t, 0, code, stderr)
+
+	addr := freePort(t)
+	run, out, errb := spawn(t, "run", "--model", model, "--source", "nats", "--session", "pause",
+		"--nats-listen", addr, "--data-dir", filepath.Join(dir, "js"), "--json")
+	var nc *nats.Conn
+	require.Eventually(t, func() bool {
+		var err error
+		nc, err = nats.Connect("nats://"+addr, nats.Timeout(200*time.Millisecond))
+		return err == nil
+	}, 10*time.Second, 20*time.Millisecond)
+	defer nc.Close()
+	require.Eventually(t, func() bool {
+		_, err := nc.Request("bci.pause.raw", []byte("probe"), 50*time.Millisecond)
+		return errors.Is(err, nats.ErrTimeout)
+	}, 10*time.Second, 20*time.Millisecond)
+	var lag []time.Duration
+	var mu sync.Mutex
+	_, err := nc.Subscribe("bci.pause.intent", func(m *nats.Msg) {
+		var in decoder.Intent
+		if json.Unmarshal(m.Data, &in) == nil && in.Status == decoder.StatusOK {
+			mu.Lock()
+			lag = append(lag, time.Since(time.Unix(0, in.SampleTime)))
+			mu.Unlock()
+		}
+	})
+	require.NoError(t, err)
+	sim, err := acquire.NewBroadband(acquire.BroadbandConfig{Seed: 5, Channels: 8})
+	require.NoError(t, err)
+	var f acquire.Frame
+	seq := uint64(0)
+	start := time.Now()
+	at := func(seq uint64) time.Time { return start.Add(time.Duration(seq) * 10 * time.Millisecond) }
+	send := func(n int) { // in real time, stamped by the amplifier's clock
+		for range n {
+			require.NoError(t, sim.ReadFrame(context.Background(), &f))
+			time.Sleep(time.Until(at(seq + 1)))
+			f.Seq, f.Time = seq, at(seq).UnixNano()
+			seq++
+			require.NoError(t, nc.Publish("bci.pause.raw", acquire.AppendFrameMessage(nil, &f)))
+		}
+	}
+	send(150)
+	time.Sleep(1500 * time.Millisecond)
+	seq += 150 + 5 // the amplifier went on; the bridge lost 1.5 s and five frames
+	send(100)
+	end := nats.NewMsg("bci.pause.raw")
+	end.Header.Set("Bci-End", "1")
+	require.NoError(t, nc.PublishMsg(end))
+	require.NoError(t, nc.Flush())
+	require.NoError(t, run.Wait(), errb.String())
+	var res struct {
+		Source struct {
+			Source struct {
+				Missing uint64 `json:"frames_missing"`
+			} `json:"source"`
+			TimeJumps int64 `json:"time_jumps"`
+		} `json:"source"`
+	}
+	lastJSON(t, out.String(), &res)
+	assert.Equal(t, uint64(155), res.Source.Source.Missing, "the lost frames are reported")
+	assert.Equal(t, int64(1), res.Source.TimeJumps, "the pause is reported")
+	mu.Lock()
+	defer mu.Unlock()
+	require.NotEmpty(t, lag)
+	late := 0
+	for _, l := range lag[len(lag)-40:] { // well after the pause
+		if l > 300*time.Millisecond {
+			late++
+		}
+	}
+	assert.Zero(t, late, "intents after the pause are not as old as the pause")
+}
