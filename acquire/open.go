@@ -171,6 +171,14 @@ func formatOf(path, override string) (string, format, error) {
 	return "", format{}, fmt.Errorf("%w %q: not a source scheme (%s) and no file format reads %q files (%s)", ErrSpec, path, strings.Join(schemeNames(), ", "), ext, strings.Join(formatNames(), ", "))
 }
 
+// HasFormat reports whether a file format of that name is registered.
+func HasFormat(name string) bool {
+	registryMu.RLock()
+	defer registryMu.RUnlock()
+	_, ok := formats[strings.ToLower(name)]
+	return ok
+}
+
 // Schemes lists the registered schemes, sorted.
 func Schemes() []string {
 	registryMu.RLock()

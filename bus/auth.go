@@ -27,6 +27,11 @@ type Auth struct {
 	TLSCert, TLSKey, TLSCA string
 }
 
+// protects reports whether a server requiring a keeps strangers out.
+func (a Auth) protects() bool {
+	return a.Token != "" || a.User != "" || len(a.NKeyUsers) > 0 || a.TLSCA != ""
+}
+
 // serverOptions applies a to an embedded server's options.
 func (a Auth) serverOptions(o *server.Options) error {
 	methods := 0

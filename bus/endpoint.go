@@ -31,6 +31,7 @@ func Dial(e Endpoint) (nc *nats.Conn, close func(), err error) {
 	var srv *Server
 	if url == "" {
 		e.Server.Auth = mergeAuth(e.Server.Auth, e.Auth)
+		e.Server.Log = e.Log
 		if srv, err = StartServer(e.Server); err != nil {
 			return nil, nil, err
 		}

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/nats-io/nats-server/v2/server"
+	"github.com/rs/zerolog"
 )
 
 // ServerOptions configures the embedded NATS server. Zero fields take the
@@ -36,6 +37,9 @@ type ServerOptions struct {
 	// ReadyTimeout bounds the wait for the server to accept clients
 	// (default 10 s).
 	ReadyTimeout time.Duration
+	// Log receives the server's warnings (an exposed server without
+	// access control, say).
+	Log zerolog.Logger
 }
 
 // DefaultListen is the embedded server's default client address.
@@ -77,6 +81,9 @@ type Server struct {
 // StartServer starts an embedded server and waits until it accepts clients.
 func StartServer(opts ServerOptions) (*Server, error) {
 	opts.EnsureDefaults()
+	if err := opts.Validate(); err != nil {
+		return nil, err
+	}
 	host, portStr, err := net.SplitHostPort(opts.Listen)
 	if err != nil {
 		return nil, fmt.Errorf("embedded nats: listen address %q: %w", opts.Listen, err)
@@ -87,6 +94,9 @@ func StartServer(opts ServerOptions) (*Server, error) {
 	}
 	if port == 0 {
 		port = server.RANDOM_PORT
+	}
+	if !isLoopback(host) && !opts.Auth.protects() {
+		opts.Log.Warn().Str("listen", opts.Listen).Msg("the embedded NATS server listens beyond loopback without access control: anyone on the network can read and control sessions (give --nats-token-file, --nats-user or --tls-ca)")
 	}
 	if err := os.MkdirAll(opts.DataDir, 0o755); err != nil {
 		return nil, fmt.Errorf("embedded nats: data dir: %w", err)
@@ -187,4 +197,13 @@ func clusterOptions(so *server.Options, opts ServerOptions) error {
 	// share one directory on one machine.
 	so.StoreDir = filepath.Join(opts.DataDir, so.ServerName)
 	return nil
+}
+
+// isLoopback reports whether host only reaches this machine.
+func isLoopback(host string) bool {
+	if host == "localhost" {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
 }

@@ -36,13 +36,16 @@ func (o *WatchdogOptions) EnsureDefaults(binWidth time.Duration) {
 	}
 }
 
-// Validate reports settings that mean nothing.
+// Validate reports settings that mean nothing: negative or day-long
+// durations, and a halt that would come before the stale warning.
 func (o *WatchdogOptions) Validate() error {
-	if o.StaleAfter < 0 || o.HaltAfter < 0 || o.Period < 0 {
-		return fmt.Errorf("watchdog: negative duration (stale after %v, halt after %v, period %v)", o.StaleAfter, o.HaltAfter, o.Period)
+	for _, d := range []time.Duration{o.StaleAfter, o.HaltAfter, o.Period} {
+		if d < 0 || d > time.Hour {
+			return fmt.Errorf("watchdog: stale after %v, halt after %v, period %v: want durations from 0 to 1h", o.StaleAfter, o.HaltAfter, o.Period)
+		}
 	}
-	if o.HaltAfter != 0 && o.HaltAfter < o.StaleAfter {
-		return fmt.Errorf("watchdog: halt after %v comes before stale after %v", o.HaltAfter, o.StaleAfter)
+	if o.StaleAfter > 0 && o.HaltAfter < o.StaleAfter {
+		return fmt.Errorf("watchdog: halt after %v must not come before stale after %v", o.HaltAfter, o.StaleAfter)
 	}
 	return nil
 }

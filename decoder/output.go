@@ -33,8 +33,8 @@ func (o *OutputOptions) EnsureDefaults() {
 
 // Validate reports options that mean nothing.
 func (o *OutputOptions) Validate() error {
-	if math.IsNaN(float64(o.Limit)) || math.IsInf(float64(o.Limit), 0) || o.Limit < 0 {
-		return fmt.Errorf("output limit %v: want a finite value >= 0 (0: no limit)", o.Limit)
+	if !(o.Limit >= 0 && o.Limit <= 1e6) {
+		return fmt.Errorf("output limit %v: want 0 (no limit) to 1e6", o.Limit)
 	}
 	switch o.Kind {
 	case "", KindVelocity, KindPosition, KindClass:

@@ -30,7 +30,7 @@ type Plugin struct {
 	// once per flag set and returns a function giving their values, which
 	// Fit finds in FitOptions.Tuning under the family's name.
 	Family string
-	Flags  func(fs *flag.FlagSet) func() any
+	Flags  func(fs *flag.FlagSet) func() (any, error)
 }
 
 // LoadFunc rebuilds a decoder of one kind from a model file's content.
@@ -131,28 +131,33 @@ func Fit(ctx context.Context, kind string, train *dataset.Set, opts FitOptions) 
 }
 
 // BindFitFlags registers every family's training flags on fs and returns
-// the function that stores their values in a FitOptions once fs is
-// parsed.
-func BindFitFlags(fs *flag.FlagSet) func(*FitOptions) {
+// the function that checks their values and stores them in a FitOptions
+// once fs is parsed.
+func BindFitFlags(fs *flag.FlagSet) func(*FitOptions) error {
 	registryMu.RLock()
-	families := map[string]func(*flag.FlagSet) func() any{}
+	families := map[string]func(*flag.FlagSet) func() (any, error){}
 	for _, p := range registry {
 		if p.Family != "" && p.Flags != nil {
 			families[p.Family] = p.Flags
 		}
 	}
 	registryMu.RUnlock()
-	values := map[string]func() any{}
+	values := map[string]func() (any, error){}
 	for _, name := range sortedKeys(families) {
 		values[name] = families[name](fs)
 	}
-	return func(o *FitOptions) {
+	return func(o *FitOptions) error {
 		if o.Tuning == nil {
 			o.Tuning = map[string]any{}
 		}
-		for name, v := range values {
-			o.Tuning[name] = v()
+		for _, name := range sortedKeys(values) {
+			v, err := values[name]()
+			if err != nil {
+				return err
+			}
+			o.Tuning[name] = v
 		}
+		return nil
 	}
 }
 

@@ -4,6 +4,7 @@ import (
 	"context"
 	"flag"
 	"fmt"
+	"math"
 	"strconv"
 	"strings"
 
@@ -51,7 +52,7 @@ func (o SNNOptions) with(f FitOptions) SNNOptions {
 }
 
 // bindSNNFlags registers the spiking networks' training flags on fs.
-func bindSNNFlags(fs *flag.FlagSet) func() any {
+func bindSNNFlags(fs *flag.FlagSet) func() (any, error) {
 	var o SNNOptions
 	var hidden intList
 	fs.Var(&hidden, "hidden", "spiking layer sizes, comma-separated (default: the trainer's, one layer of 128)")
@@ -64,11 +65,30 @@ func bindSNNFlags(fs *flag.FlagSet) func() any {
 	fs.BoolVar(&o.Net.Detached, "detached", false, "detached-membrane gradients instead of full BPTT")
 	fs.BoolVar(&o.Net.SoftReset, "soft-reset", false, "subtract the threshold after a spike (the 2024 code) instead of resetting to ure")
 	fs.BoolVar(&o.Net.Sigmoid, "sigmoid", false, "sigmoid reparameterisation of learned decay and threshold (the 2024 code) instead of clamping")
-	return func() any {
+	return func() (any, error) {
 		o.Hidden = []int(hidden)
 		o.Train.Schedule = snn.Schedule(*schedule)
-		return o
+		return o, o.checkTuning()
 	}
+}
+
+// checkTuning reports training settings that mean nothing; zero means the
+// trainer's default throughout.
+func (o SNNOptions) checkTuning() error {
+	t := o.Train
+	switch {
+	case !(t.LRW >= 0 && t.LRW <= 10) || !(t.LRA >= 0 && t.LRA <= 1):
+		return fmt.Errorf("snn: learning rates %v (weights, 0-10) and %v (neuron parameters, 0-1)", t.LRW, t.LRA)
+	case !(o.ReadoutBeta < 1) || math.IsNaN(o.ReadoutBeta):
+		return fmt.Errorf("snn: readout leak %v: want less than 1 (0: default, negative: none)", o.ReadoutBeta)
+	case t.SeqLen < 0 || t.SeqLen > 10000 || t.Batch < 0 || t.Batch > 4096:
+		return fmt.Errorf("snn: sequence length %d (0-10000) and batch %d (0-4096)", t.SeqLen, t.Batch)
+	}
+	switch t.Schedule {
+	case "", snn.BiLevel, snn.Interval, snn.Joint:
+		return nil
+	}
+	return fmt.Errorf("snn: schedule %q: want bilevel, interval or joint", t.Schedule)
 }
 
 // intList is a flag holding a comma-separated list of positive integers.

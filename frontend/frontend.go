@@ -51,8 +51,8 @@ func (o *Options) Validate() error {
 	switch {
 	case o.Order < 1 || o.Order > 10:
 		return fmt.Errorf("signal chain: Butterworth order %d: want 1-10", o.Order)
-	case !(o.Band[0] > 0 && o.Band[0] < o.Band[1]):
-		return fmt.Errorf("signal chain: band %v-%v Hz: want 0 < low < high", o.Band[0], o.Band[1])
+	case !(o.Band[0] > 0 && o.Band[0] < o.Band[1] && o.Band[1] <= 1e6):
+		return fmt.Errorf("signal chain: band %v-%v Hz: want 0 < low < high <= 1 MHz", o.Band[0], o.Band[1])
 	case o.Notch < 0 || o.Notch != 0 && o.Notch != 50 && o.Notch != 60:
 		return fmt.Errorf("signal chain: notch %v Hz: want 0 (none), 50 or 60", o.Notch)
 	}

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"sort"
@@ -68,15 +69,17 @@ func benchSignal(ctx context.Context, args []string, stdout io.Writer) error {
 	var src sourceFlags
 	src.register(fs)
 	jsonOut := fs.Bool("json", false, "print the result as one JSON object on the last line")
-	if err := parseFlags(fs, args); err != nil {
+	if err := parse(ctx, fs, args, 0, src.check, func() error {
+		if *channels < 1 || *channels > 1<<14 || !(*rate >= 1000 && *rate <= 200000) || *dur <= 0 || *dur > time.Hour {
+			return errors.New("--channels 1-16384, --rate 1000-200000 Hz, --duration up to 1h")
+		}
+		return nil
+	}); err != nil {
 		return err
 	}
 	chain, err := src.chain()
 	if err != nil {
 		return err
-	}
-	if *channels < 1 || *channels > 1<<14 || !(*rate >= 1000 && *rate <= 200000) || *dur <= 0 || *dur > time.Hour {
-		return usageError(fmt.Errorf("--channels 1-16384, --rate 1000-200000 Hz, --duration up to 1h"))
 	}
 	res, err := frontend.BenchChain(ctx, frontend.ChainBench{Channels: *channels, Rate: *rate, Duration: *dur, Chain: chain})
 	if err != nil {
@@ -95,14 +98,22 @@ func benchSNN(ctx context.Context, args []string, stdout io.Writer) error {
 	fs.IntVar(&o.Config.Inputs, "inputs", 192, "input channels")
 	fs.IntVar(&o.Config.Outputs, "outputs", 2, "readout outputs")
 	hidden := fs.Int("hidden", 256, "spiking layer size")
-	fs.Float64Var(&o.Activity, "activity", 0.1, "probability that an input channel carries a spike in a step")
+	fs.Float64Var(&o.Activity, "activity", 0.1, "probability that an input channel carries a spike in a step (0: no input)")
 	kind := fs.String("kind", "hifi", "neuron kind")
 	fs.BoolVar(&o.Config.Recurrent, "recurrent", true, "recurrent synapses")
 	fs.IntVar(&o.Steps, "steps", 50000, "steps to time")
 	fs.IntVar(&o.ColdEvery, "cold-every", 100, "flush the caches before every N-th step (0: never)")
 	fs.Uint64Var(&o.Seed, "seed", 1, "seed of weights and input")
 	jsonOut := fs.Bool("json", false, "print the summary as one JSON object on the last line")
-	if err := parseFlags(fs, args); err != nil {
+	if err := parse(ctx, fs, args, 0, func() error {
+		if o.Config.Inputs < 1 || o.Config.Inputs > 1<<16 || o.Config.Outputs < 1 || o.Config.Outputs > 1<<10 || *hidden < 1 || *hidden > 1<<14 {
+			return errors.New("--inputs 1-65536, --outputs 1-1024, --hidden 1-16384")
+		}
+		if !(o.Activity >= 0 && o.Activity <= 1) || o.Steps < 100 || o.Steps > 1e8 || o.ColdEvery < 0 || o.ColdEvery > o.Steps {
+			return errors.New("--activity 0-1, --steps 100-1e8, --cold-every 0 to --steps")
+		}
+		return nil
+	}); err != nil {
 		return err
 	}
 	o.Config.Kind, o.Config.Hidden = snn.Kind(*kind), []int{*hidden}

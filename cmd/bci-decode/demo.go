@@ -35,20 +35,16 @@ func runDemo(ctx context.Context, args []string, stdout io.Writer) error {
 	dur := fs.Duration("duration", 30*time.Second, "length of the live decoding run")
 	calib := fs.Duration("calibration", 5*time.Minute, "length of the simulated calibration block the decoder is fit on")
 	jsonOut := fs.Bool("json", false, "print the summary as one JSON object on the last line")
-	if err := parseFlags(fs, args); err != nil {
+	if err := parse(ctx, fs, args, 0, bf.check, sf.check, src.check, lf.check, ff.check, func() error {
+		if *dur <= 0 || *dur > 24*time.Hour || *calib < time.Second || *calib > 24*time.Hour {
+			return fmt.Errorf("--duration %v and --calibration %v: want 1s to 24h", *dur, *calib)
+		}
+		return nil
+	}); err != nil {
 		return err
-	}
-	if *dur <= 0 || *calib < time.Second {
-		return usageError(fmt.Errorf("--duration must be positive and --calibration at least 1s"))
-	}
-	if err := decoder.CheckTrainable(ff.kind); err != nil {
-		return usageError(err)
 	}
 	ff.seed = sf.seed
-	fit, done, err := ff.options(*jsonOut)
-	if err != nil {
-		return err
-	}
+	fit, done := ff.options(*jsonOut)
 	nc, closeBus, err := bf.connect()
 	if err != nil {
 		return err

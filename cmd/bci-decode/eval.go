@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -55,23 +56,41 @@ func (f *evalFlags) register(fs *flag.FlagSet) {
 	fs.Var(&f.targets, "targets", "comma-separated targets to decode")
 }
 
+// check checks eval's own flags.
+func (f *evalFlags) check() error {
+	for _, k := range f.decoders {
+		if err := decoder.CheckTrainable(k); err != nil {
+			return err
+		}
+	}
+	if f.source == "" {
+		f.source = "sim"
+		if f.data != "" {
+			f.source = "data"
+		}
+	}
+	switch {
+	case f.source != "sim" && f.source != "data":
+		return fmt.Errorf("unknown --source %q (sim or data)", f.source)
+	case f.source == "data" && f.data == "":
+		return errors.New("--source data needs --data")
+	case f.testEvery < 2 || f.testEvery > 1000:
+		return fmt.Errorf("--test-every %d: want 2-1000", f.testEvery)
+	case !(f.simMinutes > 0 && f.simMinutes <= 24*60):
+		return fmt.Errorf("--sim-minutes %v: want more than 0 and at most a day", f.simMinutes)
+	}
+	return nil
+}
+
 func runEval(ctx context.Context, args []string, stdout io.Writer) error {
 	fs := newFlags("eval", "eval [--source sim --seed N | --data FILE] [flags]")
 	var f evalFlags
 	f.register(fs)
-	if err := parseFlags(fs, args); err != nil {
+	if err := parse(ctx, fs, args, 0, f.src.check, f.sim.check, f.fit.check, f.check); err != nil {
 		return err
-	}
-	for _, k := range f.decoders {
-		if err := decoder.CheckTrainable(k); err != nil {
-			return usageError(err)
-		}
 	}
 	f.fit.seed = f.sim.seed
-	fit, done, err := f.fit.options(f.jsonOut)
-	if err != nil {
-		return err
-	}
+	fit, done := f.fit.options(f.jsonOut)
 	train, test, res, err := f.split(ctx)
 	if err != nil {
 		return err
@@ -102,21 +121,8 @@ func runEval(ctx context.Context, args []string, stdout io.Writer) error {
 
 // split reads the data and splits it into training and test sets.
 func (f *evalFlags) split(ctx context.Context) (train, test *dataset.Set, res compare.Result, err error) {
-	if f.source == "" {
-		f.source = "sim"
-		if f.data != "" {
-			f.source = "data"
-		}
-	}
-	switch {
-	case f.source == "sim":
+	if f.source == "sim" {
 		return f.simSplit(ctx)
-	case f.source != "data":
-		return nil, nil, res, usageError(fmt.Errorf("unknown --source %q (sim or data)", f.source))
-	case f.data == "":
-		return nil, nil, res, usageError(fmt.Errorf("--source data needs --data"))
-	case f.testEvery < 2:
-		return nil, nil, res, usageError(fmt.Errorf("--test-every must be at least 2"))
 	}
 	set, err := f.src.readSet(ctx, f.data, f.targets)
 	if err != nil {
@@ -128,9 +134,6 @@ func (f *evalFlags) split(ctx context.Context) (train, test *dataset.Set, res co
 }
 
 func (f *evalFlags) simSplit(ctx context.Context) (train, test *dataset.Set, res compare.Result, err error) {
-	if !(f.simMinutes > 0 && f.simMinutes <= 24*60) {
-		return nil, nil, res, usageError(fmt.Errorf("--sim-minutes %v: want more than 0 and at most a day", f.simMinutes))
-	}
 	cfg, err := f.sim.config(time.Duration(f.simMinutes*float64(time.Minute)), f.src.bin)
 	if err != nil {
 		return nil, nil, res, err

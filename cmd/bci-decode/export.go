@@ -21,12 +21,10 @@ func runExport(ctx context.Context, args []string, stdout io.Writer) error {
 	fs := newFlags("export", "export --session S --out FILE.bcr [--data-dir DIR | --nats URL]")
 	var bf busFlags
 	bf.register(fs, "", "127.0.0.1:0")
+	bf.existing = true
 	out := fs.String("out", "", "recording file to write (required)")
-	if err := parseFlags(fs, args); err != nil {
+	if err := parse(ctx, fs, args, 0, bf.check, required(map[string]*string{"--session": &bf.session, "--out": out})); err != nil {
 		return err
-	}
-	if bf.session == "" || *out == "" {
-		return usageError(fmt.Errorf("--session and --out are required"))
 	}
 	js, closeBus, err := bf.jetStream()
 	if err != nil {
@@ -52,11 +50,8 @@ func runImport(ctx context.Context, args []string, stdout io.Writer) error {
 	bf.register(fs, "", "127.0.0.1:0")
 	file := fs.String("file", "", "recording file to import (required)")
 	overwrite := fs.Bool("overwrite", false, "replace an earlier recording of the session")
-	if err := parseFlags(fs, args); err != nil {
+	if err := parse(ctx, fs, args, 0, bf.check, required(map[string]*string{"--session": &bf.session, "--file": file})); err != nil {
 		return err
-	}
-	if bf.session == "" || *file == "" {
-		return usageError(fmt.Errorf("--session and --file are required"))
 	}
 	rec, err := acquire.OpenRecording(*file)
 	if err != nil {

@@ -30,9 +30,12 @@ type busFlags struct {
 	url     string
 	listen  string
 	dataDir string
-	auth    bus.Auth
+	auth    authFlags
 	nkeys   string
 	session string
+	// existing makes a missing data directory an error (commands that read
+	// recorded sessions: a typo must not make an empty store).
+	existing bool
 	// cluster mode of the embedded server
 	clusterListen, clusterName, routes, serverName string
 	replicas                                       int
@@ -43,7 +46,7 @@ func (b *busFlags) register(fs *flag.FlagSet, session, listen string) {
 	fs.StringVar(&b.url, "nats", "", "URL of an external NATS server or cluster (default: start an embedded server)")
 	fs.StringVar(&b.listen, "nats-listen", listen, "client address of the embedded server")
 	fs.StringVar(&b.dataDir, "data-dir", bus.DefaultDataDir(), "JetStream store of the embedded server")
-	registerAuth(fs, &b.auth)
+	b.auth.register(fs)
 	fs.StringVar(&b.nkeys, "nats-nkey-users", "", "embedded server: comma-separated public user NKeys it accepts")
 	fs.StringVar(&b.session, "session", session, "session name: the <session> token of bci.<session>.* subjects")
 	fs.StringVar(&b.clusterListen, "cluster-listen", "", "embedded server: join a NATS cluster, listening for routes on host:port")
@@ -53,13 +56,9 @@ func (b *busFlags) register(fs *flag.FlagSet, session, listen string) {
 	fs.IntVar(&b.replicas, "replicas", 1, "replicas of recording streams and the model bucket (3 on a 3-node cluster)")
 }
 
-// connect returns a client connection and a function that closes it and
-// stops the embedded server, if one was started.
-func (b *busFlags) connect() (*nats.Conn, func(), error) {
-	if err := bus.ValidateSession(b.session); err != nil {
-		return nil, nil, usageError(fmt.Errorf("--session: %w", err))
-	}
-	e := bus.Endpoint{URL: b.url, Auth: b.auth, Name: "bci-decode " + b.session, Log: log.Logger,
+// endpoint is where the flags say the server is.
+func (b *busFlags) endpoint() bus.Endpoint {
+	e := bus.Endpoint{URL: b.url, Auth: b.auth.Auth, Name: "bci-decode " + b.session, Log: log.Logger,
 		Server: bus.ServerOptions{Listen: b.listen, DataDir: b.dataDir, Name: b.serverName, ClusterListen: b.clusterListen, ClusterName: b.clusterName}}
 	if b.nkeys != "" {
 		e.Server.Auth.NKeyUsers = strings.Split(b.nkeys, ",")
@@ -67,20 +66,81 @@ func (b *busFlags) connect() (*nats.Conn, func(), error) {
 	if b.routes != "" {
 		e.Server.Routes = strings.Split(b.routes, ",")
 	}
-	return bus.Dial(e)
+	return e
 }
 
-// registerAuth adds the credential and TLS flags shared by servers and
-// clients.
-func registerAuth(fs *flag.FlagSet, a *bus.Auth) {
-	fs.StringVar(&a.Token, "nats-token", "", "token (embedded server: required from clients)")
-	fs.StringVar(&a.User, "nats-user", "", "user name (embedded server: required from clients, with --nats-password)")
-	fs.StringVar(&a.Password, "nats-password", "", "password for --nats-user")
+// check checks the flags before anything is started.
+func (b *busFlags) check() error {
+	if b.session != "" {
+		if err := bus.ValidateSession(b.session); err != nil {
+			return fmt.Errorf("--session: %w", err)
+		}
+	}
+	if b.replicas < 1 || b.replicas > 5 {
+		return fmt.Errorf("--replicas %d: want 1-5", b.replicas)
+	}
+	if err := b.auth.check(); err != nil {
+		return err
+	}
+	e := b.endpoint()
+	if err := e.Validate(); err != nil {
+		return err
+	}
+	if b.existing && b.url == "" {
+		if st, err := os.Stat(b.dataDir); err != nil || !st.IsDir() {
+			return fmt.Errorf("--data-dir %s: no such store (give the directory the session was recorded in, or --nats)", b.dataDir)
+		}
+	}
+	return nil
+}
+
+// connect returns a client connection and a function that closes it and
+// stops the embedded server, if one was started.
+func (b *busFlags) connect() (*nats.Conn, func(), error) {
+	if b.url == "" {
+		if _, err := os.Stat(b.dataDir); errors.Is(err, os.ErrNotExist) {
+			log.Info().Str("data_dir", b.dataDir).Msg("creating a new JetStream store")
+		}
+	}
+	return bus.Dial(b.endpoint())
+}
+
+// authFlags are the credential and TLS flags shared by servers and
+// clients. Secrets come from files or the environment, never from flags
+// that the process list shows.
+type authFlags struct {
+	bus.Auth
+	tokenFile, passwordFile string
+}
+
+func (a *authFlags) register(fs *flag.FlagSet) {
+	fs.StringVar(&a.tokenFile, "nats-token-file", "", "file holding the token (embedded server: required from clients); default: $"+bus.EnvToken)
+	fs.StringVar(&a.User, "nats-user", "", "user name (embedded server: required from clients, with the password)")
+	fs.StringVar(&a.passwordFile, "nats-password-file", "", "file holding the password of --nats-user; default: $"+bus.EnvPassword)
 	fs.StringVar(&a.NKeySeedFile, "nats-nkey", "", "file holding this client's user NKey seed")
 	fs.StringVar(&a.CredsFile, "nats-creds", "", "credentials file (servers in operator mode)")
 	fs.StringVar(&a.TLSCert, "tls-cert", "", "certificate (embedded server: its server certificate; clients: the client certificate)")
 	fs.StringVar(&a.TLSKey, "tls-key", "", "private key of --tls-cert")
 	fs.StringVar(&a.TLSCA, "tls-ca", "", "CA that verifies the peer (embedded server: client certificates become mandatory)")
+}
+
+// check reads the secrets and checks that the files named exist.
+func (a *authFlags) check() error {
+	if err := a.ResolveSecrets(a.tokenFile, a.passwordFile); err != nil {
+		return err
+	}
+	if a.User != "" && a.Password == "" {
+		return fmt.Errorf("--nats-user %s needs a password (--nats-password-file or $%s)", a.User, bus.EnvPassword)
+	}
+	for _, f := range []string{a.NKeySeedFile, a.CredsFile, a.TLSCert, a.TLSKey, a.TLSCA} {
+		if f == "" {
+			continue
+		}
+		if _, err := os.Stat(f); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // liveFlags are the flags of commands that decode live: recording, control,
@@ -119,13 +179,17 @@ func (l *liveFlags) options(s *frontend.Stream) (session.Options, error) {
 		}
 		o.Raw = s
 	}
-	if err := o.Output.Validate(); err != nil {
-		return o, usageError(err)
-	}
-	if err := (&bus.WatchdogOptions{StaleAfter: l.staleAfter, HaltAfter: l.haltAfter}).Validate(); err != nil {
-		return o, usageError(err)
-	}
 	return o, nil
+}
+
+// check checks the flags before anything is started.
+func (l *liveFlags) check() error {
+	out := decoder.OutputOptions{Limit: float32(l.limit), Integrate: l.integrate}
+	if err := out.Validate(); err != nil {
+		return err
+	}
+	w := bus.WatchdogOptions{StaleAfter: l.staleAfter, HaltAfter: l.haltAfter}
+	return w.Validate()
 }
 
 // simFlags configure the binned simulator.
@@ -141,7 +205,14 @@ func (s *simFlags) register(fs *flag.FlagSet) {
 	fs.Uint64Var(&s.popSeed, "population-seed", 1, "seed of the neurons' tuning (keep it to decode the same array)")
 	fs.IntVar(&s.channels, "channels", acquire.DefaultSimConfig.Channels, "number of simulated neurons")
 	fs.StringVar(&s.task, "task", string(acquire.TaskCentreOut), "reach task: centre-out or random-target")
-	fs.Float64Var(&s.drift, "drift", 0, "random-walk drift of baseline rates (Hz per sqrt(minute))")
+	fs.Float64Var(&s.drift, "drift", 0, "random-walk drift of baseline rates (Hz per sqrt(minute); 0: none)")
+}
+
+// check checks the flags before anything is started (the bin width is the
+// source flags').
+func (s *simFlags) check() error {
+	_, err := s.config(0, acquire.DefaultSimConfig.BinWidth)
+	return err
 }
 
 // config returns the simulator settings for d of bins of width bin (d 0:
@@ -180,9 +251,9 @@ func (f *sourceFlags) register(fs *flag.FlagSet) {
 	d := frontend.DefaultOptions
 	fs.StringVar(&f.format, "format", "", "format of file sources: "+acquire.Formats()+" (default: from the extension)")
 	fs.IntVar(&f.rebin, "rebin", 1, "merge this many rows of a binned table into one bin")
-	fs.IntVar(&f.rawChannels, "raw-channels", 0, "channels of a raw int16 file (default: from a SpikeGLX .meta sidecar)")
-	fs.Float64Var(&f.rawRate, "raw-rate", 0, "sampling rate of a raw int16 file in Hz (default: from a SpikeGLX .meta sidecar)")
-	fs.Float64Var(&f.rawGain, "raw-gain", 0, "µV per bit of a raw int16 file (default: from the sidecar, else 0.195)")
+	fs.IntVar(&f.rawChannels, "raw-channels", 0, "channels of a raw int16 file (0: from a SpikeGLX .meta sidecar)")
+	fs.Float64Var(&f.rawRate, "raw-rate", 0, "sampling rate of a raw int16 file in Hz (0: from a SpikeGLX .meta sidecar)")
+	fs.Float64Var(&f.rawGain, "raw-gain", 0, "µV per bit of a raw int16 file (0: from the sidecar, else 0.195)")
 	fs.DurationVar(&f.bin, "bin", d.Encoder.BinWidth, "bin width: of the simulator, and of continuous sources' signal chain")
 	fs.Float64Var(&f.low, "band-low", d.Band[0], "band-pass low cutoff of continuous sources (Hz)")
 	fs.Float64Var(&f.high, "band-high", d.Band[1], "band-pass high cutoff of continuous sources (Hz)")
@@ -190,7 +261,7 @@ func (f *sourceFlags) register(fs *flag.FlagSet) {
 	fs.Float64Var(&f.notch, "notch", 0, "line-noise notch frequency (50 or 60 Hz; 0 for none)")
 	fs.StringVar(&f.car, "car", d.CAR, "common reference: mean, median or none")
 	fs.Float64Var(&f.k, "k", d.Encoder.K, "threshold at -k times the noise")
-	fs.DurationVar(&f.refractory, "refractory", d.Encoder.Refractory, "dead time after a crossing")
+	fs.DurationVar(&f.refractory, "refractory", d.Encoder.Refractory, "dead time after a crossing (0: none)")
 	fs.BoolVar(&f.power, "power", false, "append spike-band power per channel to the crossing counts")
 }
 
@@ -232,14 +303,27 @@ func (f *sourceFlags) readSet(ctx context.Context, spec string, targets []string
 	return frontend.ReadSet(ctx, spec, o, targets...)
 }
 
-// options returns the settings of opening a source, checked.
+// check checks the flags before anything is started.
+func (f *sourceFlags) check() error {
+	if _, err := f.chain(); err != nil {
+		return err
+	}
+	switch {
+	case f.format != "" && !acquire.HasFormat(f.format):
+		return fmt.Errorf("--format %q: want one of %s", f.format, acquire.Formats())
+	case f.rebin < 1 || f.rebin > 1<<16:
+		return fmt.Errorf("--rebin %d: want 1-65536", f.rebin)
+	case f.rawChannels < 0 || f.rawChannels > 1<<16 || !(f.rawRate >= 0 && f.rawRate <= 1e6) || !(f.rawGain >= 0 && f.rawGain < 1e6):
+		return errors.New("--raw-channels (0-65536), --raw-rate (0-1e6 Hz) and --raw-gain (0-1e6 µV) out of range (0: from the sidecar)")
+	}
+	return nil
+}
+
+// options returns the settings of opening a source.
 func (f *sourceFlags) options(session string, services ...any) (frontend.OpenOptions, error) {
 	chain, err := f.chain()
 	if err != nil {
 		return frontend.OpenOptions{}, err
-	}
-	if f.rebin < 1 || f.rawChannels < 0 || f.rawRate < 0 || f.rawGain < 0 {
-		return frontend.OpenOptions{}, usageError(errors.New("--rebin must be at least 1, and --raw-channels, --raw-rate, --raw-gain not negative"))
 	}
 	return frontend.OpenOptions{Chain: chain, Source: acquire.Params{Session: session, Format: f.format, Rebin: f.rebin, Services: services,
 		Raw: acquire.RawOptions{Channels: f.rawChannels, Rate: f.rawRate, GainUV: f.rawGain}}}, nil
@@ -250,7 +334,7 @@ type fitFlags struct {
 	kind   string
 	seed   uint64
 	epochs int
-	tuning func(*decoder.FitOptions)
+	tuning func(*decoder.FitOptions) error
 }
 
 func (f *fitFlags) register(fs *flag.FlagSet, kind string) {
@@ -266,19 +350,31 @@ func (f *fitFlags) registerShared(fs *flag.FlagSet) {
 	f.tuning = decoder.BindFitFlags(fs)
 }
 
-// options returns the training settings, checked, with a progress bar on
-// stderr unless quiet.
-func (f *fitFlags) options(quiet bool) (decoder.FitOptions, func(), error) {
+// check checks the flags before anything is started.
+func (f *fitFlags) check() error {
 	if f.epochs < 0 || f.epochs > 100000 {
-		return decoder.FitOptions{}, nil, usageError(fmt.Errorf("--epochs %d: want 0 (default) to 100000", f.epochs))
+		return fmt.Errorf("--epochs %d: want 0 (the decoder's default) to 100000", f.epochs)
 	}
-	o := decoder.FitOptions{Seed: f.seed, Epochs: f.epochs}
-	f.tuning(&o)
-	done := func() {}
+	var o decoder.FitOptions
+	if err := f.tuning(&o); err != nil {
+		return err
+	}
+	if f.kind == "" {
+		return nil // a command that names its kinds otherwise (eval)
+	}
+	return decoder.CheckTrainable(f.kind)
+}
+
+// options returns the training settings, with a progress bar on stderr
+// unless quiet; done ends the bar.
+func (f *fitFlags) options(quiet bool) (o decoder.FitOptions, done func()) {
+	o = decoder.FitOptions{Seed: f.seed, Epochs: f.epochs}
+	_ = f.tuning(&o) // checked by check
+	done = func() {}
 	if !quiet {
 		o.Progress, done = report.Progress(os.Stderr)
 	}
-	return o, done, nil
+	return o, done
 }
 
 // targetList is a comma-separated list flag.

@@ -16,6 +16,7 @@ import (
 	"os"
 	"os/signal"
 	"sort"
+	"strings"
 	"syscall"
 	"time"
 
@@ -39,6 +40,13 @@ func main() {
 }
 
 func realMain(args []string, stdout, stderr io.Writer) int {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	return runMain(ctx, args, stdout, stderr)
+}
+
+// runMain runs the command args name until it ends or ctx does.
+func runMain(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	if len(args) == 0 {
 		usage(stderr)
 		return 2
@@ -53,14 +61,15 @@ func realMain(args []string, stdout, stderr io.Writer) int {
 		usage(stderr)
 		return 2
 	}
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
 	setupLogging(stderr)
 	helpOutput = stdout
 	err := cmd.run(ctx, args[1:], stdout)
 	switch {
 	case err == nil, errors.Is(err, flag.ErrHelp):
 		return 0
+	case ctx.Err() != nil && errors.Is(err, context.Canceled):
+		fmt.Fprintf(stderr, "bci-decode %s: interrupted\n", args[0])
+		return 130
 	case errors.Is(err, errUsage):
 		fmt.Fprintf(stderr, "bci-decode %s: %v\n", args[0], err)
 		return 2
@@ -82,6 +91,9 @@ func usage(w io.Writer) {
 	}
 	fmt.Fprintln(w, "\nRun 'bci-decode <command> --help' for a command's flags.")
 }
+
+// maxSession bounds the durations a command accepts: a month.
+const maxSession = 30 * 24 * time.Hour
 
 // errUsage marks errors in how a command was called (exit status 2).
 var errUsage = errors.New("usage")
@@ -106,11 +118,11 @@ func newFlags(name, synopsis string) *flag.FlagSet {
 	return fs
 }
 
-// parseFlags parses args and rejects stray positional arguments.
-func parseFlags(fs *flag.FlagSet, args []string) error { return parseFlagsN(fs, args, 0) }
-
-// parseFlagsN parses args that must leave exactly n positional arguments.
-func parseFlagsN(fs *flag.FlagSet, args []string, n int) error {
+// parse parses args, which must leave exactly n positional arguments, and
+// runs the checks: every flag's range is checked there, before the command
+// does anything, so a bad value is a usage error and never a hang, a crash
+// or a silent substitution. parse returns ctx's error when ctx has ended.
+func parse(ctx context.Context, fs *flag.FlagSet, args []string, n int, checks ...func() error) error {
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return err
@@ -123,7 +135,15 @@ func parseFlagsN(fs *flag.FlagSet, args []string, n int) error {
 	if fs.NArg() < n {
 		return fmt.Errorf("%w: missing argument", errUsage)
 	}
-	return nil
+	for _, check := range checks {
+		if err := check(); err != nil {
+			if errors.Is(err, errUsage) {
+				return err
+			}
+			return usageError(err)
+		}
+	}
+	return ctx.Err()
 }
 
 // writeJSONLine writes v as one line of JSON, the last line of a command's
@@ -145,4 +165,21 @@ func setupLogging(w io.Writer) {
 		w = zerolog.ConsoleWriter{Out: w, TimeFormat: "15:04:05.000"}
 	}
 	log.Logger = zerolog.New(w).With().Timestamp().Logger()
+}
+
+// required returns a check that every named flag was given.
+func required(flags map[string]*string) func() error {
+	return func() error {
+		var missing []string
+		for name, v := range flags {
+			if *v == "" {
+				missing = append(missing, name)
+			}
+		}
+		if len(missing) == 0 {
+			return nil
+		}
+		sort.Strings(missing)
+		return fmt.Errorf("%s required", strings.Join(missing, " and ")+map[bool]string{true: " is", false: " are"}[len(missing) == 1])
+	}
 }

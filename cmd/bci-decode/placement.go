@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -29,7 +30,10 @@ func runWorker(ctx context.Context, args []string, stdout io.Writer) error {
 	id := fs.String("id", fmt.Sprintf("%s-%d", host, os.Getpid()), "process id, unique in the cluster")
 	ttl := fs.Duration("lease-ttl", time.Second, "how long a session's lease outlives its holder (the takeover bound)")
 	plugins := pipeline.BindFlags(fs)
-	if err := parseFlags(fs, args); err != nil {
+	if err := parse(ctx, fs, args, 0, bf.check, func() error {
+		o := placement.WorkerOptions{ID: *id, LeaseTTL: *ttl, Replicas: bf.replicas}
+		return o.Validate()
+	}); err != nil {
 		return err
 	}
 	nc, closeBus, err := bf.connect()
@@ -61,12 +65,17 @@ func runSessions(ctx context.Context, args []string, stdout io.Writer) error {
 	fs := newFlags("sessions", "sessions [--nats URL] [--json]")
 	var cf clientFlags
 	cf.register(fs)
-	wait := fs.Duration("wait", 1500*time.Millisecond, "how long to listen for status messages (rates, latency)")
+	wait := fs.Duration("wait", 1500*time.Millisecond, "how long to listen for status messages (rates, latency; 0: list without them)")
 	jsonOut := fs.Bool("json", false, "print the listing as one JSON object on the last line")
-	if err := parseFlags(fs, args); err != nil {
+	if err := parse(ctx, fs, args, 0, cf.check, func() error {
+		if *wait < 0 || *wait > time.Minute {
+			return fmt.Errorf("--wait %v: want 0 to 1m", *wait)
+		}
+		return nil
+	}); err != nil {
 		return err
 	}
-	nc, err := bus.Connect(cf.url, bus.ConnectOptions{Name: "bci-decode sessions", Auth: cf.auth})
+	nc, err := bus.Connect(cf.url, bus.ConnectOptions{Name: "bci-decode sessions", Auth: cf.auth.Auth})
 	if err != nil {
 		return err
 	}
@@ -92,13 +101,19 @@ func runSessionsAdd(ctx context.Context, args []string, stdout io.Writer) error 
 	file := fs.String("model-file", "", "model file to store and use")
 	replicas := fs.Int("replicas", 1, "replicas of the session's recording (3 on a 3-node cluster)")
 	every := fs.Int("snapshot-every", 50, "checkpoint the decoder state every this many bins")
-	if err := parseFlags(fs, args); err != nil {
+	if err := parse(ctx, fs, args, 0, cf.check, sf.check, func() error {
+		switch {
+		case (*hash == "") == (*file == ""):
+			return errors.New("give exactly one of --model and --model-file")
+		case *replicas < 1 || *replicas > 5 || *every < 1 || *every > 1e6:
+			return fmt.Errorf("--replicas %d (1-5), --snapshot-every %d (1-1e6)", *replicas, *every)
+		}
+		_, err := sf.config(0, *bin)
+		return err
+	}); err != nil {
 		return err
 	}
-	if (*hash == "") == (*file == "") {
-		return fmt.Errorf("%w: give exactly one of --model and --model-file", errUsage)
-	}
-	nc, err := bus.Connect(cf.url, bus.ConnectOptions{Name: "bci-decode sessions add", Auth: cf.auth})
+	nc, err := bus.Connect(cf.url, bus.ConnectOptions{Name: "bci-decode sessions add", Auth: cf.auth.Auth})
 	if err != nil {
 		return err
 	}

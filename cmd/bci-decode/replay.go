@@ -31,11 +31,12 @@ type replayFlags struct {
 
 func (f *replayFlags) register(fs *flag.FlagSet) {
 	f.bf.register(fs, "", "127.0.0.1:0")
+	f.bf.existing = true
 	fs.StringVar(&f.source, "source", "", "replay a file instead of a JetStream session: file:PATH, needs --model-file")
 	fs.StringVar(&f.modelHash, "model", "", "decode with this model (hash in the bci-models store) instead of the ones used live")
 	fs.StringVar(&f.modelFile, "model-file", "", "decode with this model file instead of the ones used live")
 	fs.BoolVar(&f.compare, "compare", false, "check that the replayed intents equal the recorded live ones bit for bit (exit 1 if not)")
-	fs.DurationVar(&f.from, "from", 0, "start this far into the session")
+	fs.DurationVar(&f.from, "from", 0, "start this far into the session (0: the start)")
 	fs.DurationVar(&f.to, "to", 0, "stop this far into the session (0: the end)")
 	fs.StringVar(&f.pace, "pace", "fast", "fast (as fast as possible) or realtime (as recorded)")
 	fs.StringVar(&f.plot, "plot", "", "draw decoded against recorded trajectories to this PNG")
@@ -50,8 +51,8 @@ func (f *replayFlags) check() error {
 		return usageError(errors.New("--compare replays a whole JetStream session with its live models (no --from/--to/--model/--source)"))
 	case f.pace != "fast" && f.pace != "realtime":
 		return usageError(fmt.Errorf("--pace %q: want fast or realtime", f.pace))
-	case f.from < 0 || f.to < 0 || f.to != 0 && f.to <= f.from:
-		return usageError(fmt.Errorf("--from %v --to %v: want 0 <= from < to (to 0: the end)", f.from, f.to))
+	case f.from < 0 || f.to < 0 || f.to != 0 && f.to <= f.from || f.from > maxSession || f.to > maxSession:
+		return usageError(fmt.Errorf("--from %v --to %v: want 0 <= from < to <= %v (to 0: the end)", f.from, f.to, maxSession))
 	case f.source != "" && f.modelFile == "":
 		return usageError(errors.New("replaying a file needs --model-file"))
 	}
@@ -62,10 +63,7 @@ func runReplay(ctx context.Context, args []string, stdout io.Writer) error {
 	fs := newFlags("replay", "replay --session S [--data-dir DIR | --nats URL] [--compare] [flags]")
 	var f replayFlags
 	f.register(fs)
-	if err := parseFlags(fs, args); err != nil {
-		return err
-	}
-	if err := f.check(); err != nil {
+	if err := parse(ctx, fs, args, 0, f.bf.check, f.check); err != nil {
 		return err
 	}
 	job, closeJob, err := f.open(ctx)

@@ -21,26 +21,21 @@ func runRetrain(ctx context.Context, args []string, stdout io.Writer) error {
 	fs := newFlags("retrain", "retrain --session S [--data-dir DIR | --nats URL] [flags]")
 	var bf busFlags
 	bf.register(fs, "", "127.0.0.1:0")
+	bf.existing = true
 	var ff fitFlags
 	ff.register(fs, "hifi")
 	testFrac := fs.Float64("test-frac", 0.2, "fraction of the session, at its end, held out for the report")
 	out := fs.String("out", "", "also write the new model to this file")
 	plotPath := fs.String("plot", "", "draw the learning curves to this PNG (iterative decoders)")
 	jsonOut := fs.Bool("json", false, "print the summary as one JSON object on the last line")
-	if err := parseFlags(fs, args); err != nil {
+	o := replay.RetrainOptions{}
+	if err := parse(ctx, fs, args, 0, bf.check, ff.check, required(map[string]*string{"--session": &bf.session}), func() error {
+		o.Kind, o.TestFrac = ff.kind, *testFrac
+		return o.Validate()
+	}); err != nil {
 		return err
 	}
-	if bf.session == "" {
-		return usageError(fmt.Errorf("--session is required"))
-	}
-	o := replay.RetrainOptions{Kind: ff.kind, TestFrac: *testFrac}
-	if err := o.Validate(); err != nil {
-		return usageError(err)
-	}
-	fit, done, err := ff.options(*jsonOut)
-	if err != nil {
-		return err
-	}
+	fit, done := ff.options(*jsonOut)
 	curves := map[string][]float64{}
 	o.Fit = withCurves(fit, curves)
 	js, closeBus, err := bf.jetStream()

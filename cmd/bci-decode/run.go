@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"time"
@@ -31,14 +32,18 @@ func runRun(ctx context.Context, args []string, stdout io.Writer) error {
 	dur := fs.Duration("duration", 30*time.Second, "length of a simulated stream (0: until interrupted)")
 	pace := fs.String("pace", "", "realtime or fast (default: realtime for sim and live sources, fast for files)")
 	jsonOut := fs.Bool("json", false, "print the summary as one JSON object on the last line")
-	if err := parseFlags(fs, args); err != nil {
+	if err := parse(ctx, fs, args, 0, bf.check, sf.check, src.check, lf.check, func() error {
+		switch {
+		case *modelPath == "":
+			return errors.New("--model is required")
+		case *dur < 0 || *dur > maxSession:
+			return fmt.Errorf("--duration %v: want 0 (until interrupted) to %v", *dur, maxSession)
+		case *pace != "" && *pace != string(frontend.PaceRealtime) && *pace != string(frontend.PaceFast):
+			return fmt.Errorf("--pace %q: want realtime or fast", *pace)
+		}
+		return nil
+	}); err != nil {
 		return err
-	}
-	if *modelPath == "" {
-		return usageError(fmt.Errorf("--model is required"))
-	}
-	if *dur < 0 {
-		return usageError(fmt.Errorf("--duration %v is negative", *dur))
 	}
 	model, err := decoder.Load(*modelPath)
 	if err != nil {

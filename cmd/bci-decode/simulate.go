@@ -21,17 +21,14 @@ func runSimulate(ctx context.Context, args []string, stdout io.Writer) error {
 	bin := fs.Duration("bin", acquire.DefaultSimConfig.BinWidth, "bin width")
 	out := fs.String("out", "", "output recording (.bcr, required)")
 	dur := fs.Duration("duration", 10*time.Minute, "length of the recording")
-	if err := parseFlags(fs, args); err != nil {
+	var cfg acquire.SimConfig
+	if err := parse(ctx, fs, args, 0, required(map[string]*string{"--out": out}), func() (err error) {
+		if *dur <= 0 || *dur > 24*time.Hour {
+			return fmt.Errorf("--duration %v: want more than 0 and at most 24h", *dur)
+		}
+		cfg, err = sf.config(*dur, *bin)
 		return err
-	}
-	if *out == "" {
-		return usageError(fmt.Errorf("--out is required"))
-	}
-	if *dur <= 0 || *dur > 24*time.Hour {
-		return usageError(fmt.Errorf("--duration %v: want more than 0 and at most 24h", *dur))
-	}
-	cfg, err := sf.config(*dur, *bin)
-	if err != nil {
+	}); err != nil {
 		return err
 	}
 	src, err := frontend.Open(ctx, "sim", frontend.OpenOptions{Source: acquire.Params{Sim: cfg}, Pace: frontend.PaceFast})

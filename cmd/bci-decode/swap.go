@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -22,15 +23,30 @@ func init() {
 // clientFlags reach a running decoder's server.
 type clientFlags struct {
 	url, session string
-	auth         bus.Auth
+	auth         authFlags
 	timeout      time.Duration
 }
 
 func (c *clientFlags) register(fs *flag.FlagSet) {
 	fs.StringVar(&c.url, "nats", "nats://"+bus.DefaultListen, "URL of the server the decoder publishes on")
-	registerAuth(fs, &c.auth)
+	c.auth.register(fs)
 	fs.StringVar(&c.session, "session", "live", "session to control")
 	fs.DurationVar(&c.timeout, "timeout", 10*time.Second, "how long to wait for the decoder's reply")
+}
+
+// check checks the flags before anything is started.
+func (c *clientFlags) check() error {
+	if err := bus.ValidateSession(c.session); err != nil {
+		return fmt.Errorf("--session: %w", err)
+	}
+	if c.timeout <= 0 || c.timeout > time.Hour {
+		return fmt.Errorf("--timeout %v: want more than 0 and at most 1h", c.timeout)
+	}
+	if err := c.auth.check(); err != nil {
+		return err
+	}
+	e := bus.Endpoint{URL: c.url}
+	return e.Validate()
 }
 
 func runSwap(ctx context.Context, args []string, stdout io.Writer) error {
@@ -39,13 +55,15 @@ func runSwap(ctx context.Context, args []string, stdout io.Writer) error {
 	cf.register(fs)
 	hash := fs.String("model", "", "content hash of a model in the bci-models object store")
 	file := fs.String("model-file", "", "model file to upload to the store and swap in")
-	if err := parseFlags(fs, args); err != nil {
+	if err := parse(ctx, fs, args, 0, cf.check, func() error {
+		if (*hash == "") == (*file == "") {
+			return errors.New("give exactly one of --model and --model-file")
+		}
+		return nil
+	}); err != nil {
 		return err
 	}
-	if (*hash == "") == (*file == "") {
-		return fmt.Errorf("%w: give exactly one of --model and --model-file", errUsage)
-	}
-	nc, err := bus.Connect(cf.url, bus.ConnectOptions{Name: "bci-decode swap", Auth: cf.auth})
+	nc, err := bus.Connect(cf.url, bus.ConnectOptions{Name: "bci-decode swap", Auth: cf.auth.Auth})
 	if err != nil {
 		return err
 	}
@@ -81,14 +99,16 @@ func runControl(ctx context.Context, args []string, stdout io.Writer) error {
 	fs := newFlags("control", "control --session S pause|resume|info [--nats URL]")
 	var cf clientFlags
 	cf.register(fs)
-	if err := parseFlagsN(fs, args, 1); err != nil {
+	if err := parse(ctx, fs, args, 1, cf.check, func() error {
+		if v := fs.Arg(0); v != bus.VerbPause && v != bus.VerbResume && v != bus.VerbInfo {
+			return fmt.Errorf("unknown verb %q (pause, resume, info)", v)
+		}
+		return nil
+	}); err != nil {
 		return err
 	}
 	verb := fs.Arg(0)
-	if verb != bus.VerbPause && verb != bus.VerbResume && verb != bus.VerbInfo {
-		return fmt.Errorf("%w: unknown verb %q (pause, resume, info)", errUsage, verb)
-	}
-	nc, err := bus.Connect(cf.url, bus.ConnectOptions{Name: "bci-decode control", Auth: cf.auth})
+	nc, err := bus.Connect(cf.url, bus.ConnectOptions{Name: "bci-decode control", Auth: cf.auth.Auth})
 	if err != nil {
 		return err
 	}

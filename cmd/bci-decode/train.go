@@ -40,22 +40,15 @@ func runTrain(ctx context.Context, args []string, stdout io.Writer) error {
 	jsonOut := fs.Bool("json", false, "print the summary as one JSON object on the last line")
 	targets := targetList{"vel_x", "vel_y"}
 	fs.Var(&targets, "targets", "comma-separated targets to decode")
-	if err := parseFlags(fs, args); err != nil {
+	if err := parse(ctx, fs, args, 0, src.check, ff.check, required(map[string]*string{"--data": data, "--out": out}), func() error {
+		if !(*holdout >= 0 && *holdout < 1) {
+			return fmt.Errorf("--holdout %v: want 0 to less than 1", *holdout)
+		}
+		return nil
+	}); err != nil {
 		return err
 	}
-	if *data == "" || *out == "" {
-		return usageError(fmt.Errorf("--data and --out are required"))
-	}
-	if *holdout < 0 || *holdout >= 1 {
-		return usageError(fmt.Errorf("--holdout must be in [0, 1)"))
-	}
-	if err := decoder.CheckTrainable(ff.kind); err != nil {
-		return usageError(err)
-	}
-	fit, done, err := ff.options(*jsonOut)
-	if err != nil {
-		return err
-	}
+	fit, done := ff.options(*jsonOut)
 	set, err := src.readSet(ctx, *data, targets)
 	if err != nil {
 		return err

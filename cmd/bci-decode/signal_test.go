@@ -1,0 +1,71 @@
+package main
+
+import (
+	"bytes"
+	"encoding/json"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+// waitFor polls buf until it contains s.
+func waitFor(t *testing.T, buf *bytes.Buffer, s string, within time.Duration) {
+	t.Helper()
+	require.Eventually(t, func() bool { return strings.Contains(buf.String(), s) }, within, 10*time.Millisecond, "waiting for %q", s)
+}
+
+// TestStopsOnSignalInEveryPhase sends SIGTERM to commands in each phase of
+// their work (calibrating, training, decoding, recording) and checks that
+// each stops within a second; decoding phases print their summary first.
+func TestStopsOnSignalInEveryPhase(t *testing.T) {
+	dir := t.TempDir()
+	rec := filepath.Join(dir, "r.bcr")
+	code, _, stderr := cli(t, "simulate", "--out", rec, "--duration", "3m")
+	require.Equal(t, 0, code, stderr)
+	model := filepath.Join(dir, "m.bcim")
+	code, _, stderr = cli(t, "train", "--data", rec, "--out", model)
+	require.Equal(t, 0, code, stderr)
+	phases := []struct {
+		name    string
+		args    []string
+		marker  string // in stderr once the phase is under way
+		summary bool
+	}{
+		{"calibrating and training HIFI", []string{"demo", "--decoder", "hifi", "--calibration", "5m", "--epochs", "50"}, "fitting decoder", false},
+		{"training", []string{"train", "--data", rec, "--out", filepath.Join(dir, "h.bcim"), "--decoder", "hifi", "--epochs", "50"}, "training", false},
+		{"decoding", []string{"demo", "--calibration", "30s", "--duration", "60s", "--json"}, "decoding live", true},
+		{"recording", []string{"run", "--model", model, "--duration", "60s", "--record", "--json"}, `"message":"decoding"`, true},
+	}
+	for _, ph := range phases {
+		t.Run(ph.name, func(t *testing.T) {
+			args := append(ph.args, "--nats-listen", "127.0.0.1:0", "--data-dir", t.TempDir())
+			if ph.args[0] == "train" {
+				args = ph.args
+			}
+			cmd, stdout, stderr := spawn(t, args...)
+			waitFor(t, stderr, ph.marker, 30*time.Second)
+			time.Sleep(300 * time.Millisecond) // well inside the phase
+			sent := time.Now()
+			require.NoError(t, cmd.Process.Signal(syscall.SIGTERM))
+			_ = cmd.Wait()
+			took := time.Since(sent)
+			t.Logf("%s: stopped %v after SIGTERM, exit %d", ph.name, took.Round(time.Millisecond), cmd.ProcessState.ExitCode())
+			assert.Less(t, took, time.Second, "stops within a second")
+			if ph.summary {
+				assert.Equal(t, 0, cmd.ProcessState.ExitCode(), stderr.String())
+				lines := strings.Split(strings.TrimSpace(stdout.String()), "\n")
+				var sum map[string]any
+				require.NoError(t, json.Unmarshal([]byte(lines[len(lines)-1]), &sum), "summary printed: %q", stdout.String())
+				assert.Positive(t, sum["bins"])
+			} else {
+				assert.Equal(t, 130, cmd.ProcessState.ExitCode(), stderr.String())
+				assert.Contains(t, stderr.String(), "interrupted")
+			}
+		})
+	}
+}
