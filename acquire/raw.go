@@ -11,6 +11,8 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+
+	"github.com/bci-decode/bci-decode/internal/budget"
 )
 
 func init() {
@@ -116,6 +118,10 @@ func OpenRaw(path string, opts RawOptions) (*Raw, error) {
 func NewRaw(rd io.Reader, name string, opts RawOptions) (*Raw, error) {
 	opts.EnsureDefaults()
 	if err := opts.Validate(name); err != nil {
+		return nil, err
+	}
+	// A frame is read as int16 and delivered as float32.
+	if err := budget.Check(fmt.Sprintf("%s: frames of %d samples of %d channels", name, opts.FrameSamples, opts.Channels), uint64(opts.FrameSamples)*uint64(opts.Channels), 6); err != nil {
 		return nil, err
 	}
 	r := &Raw{name: name, r: bufio.NewReaderSize(rd, 1<<20), opts: opts}

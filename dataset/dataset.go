@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/bci-decode/bci-decode/acquire"
+	"github.com/bci-decode/bci-decode/internal/budget"
 )
 
 // Set is a binned recording: X[i] are the features of bin i, Y[i] its
@@ -165,6 +166,11 @@ func Read(ctx context.Context, src acquire.BinSource) (*Set, error) {
 		}
 		if err != nil {
 			return s, err
+		}
+		if n := len(s.X); n&(n-1) == 0 { // as the set doubles
+			if err := budget.Check(fmt.Sprintf("reading %d bins of %d features", 2*n, sh.Channels), uint64(2*n), 4*uint64(sh.Channels+len(sh.Targets))+64); err != nil {
+				return s, err
+			}
 		}
 		if len(b.Features) != sh.Channels || len(b.Target) != len(sh.Targets) {
 			return s, fmt.Errorf("bin %d has %d features and %d targets, the stream %d and %d: %w", b.Seq, len(b.Features), len(b.Target), sh.Channels, len(sh.Targets), acquire.ErrFormat)

@@ -8,6 +8,7 @@ import (
 	"gonum.org/v1/gonum/mat"
 
 	"github.com/bci-decode/bci-decode/dataset"
+	"github.com/bci-decode/bci-decode/internal/budget"
 	"github.com/bci-decode/bci-decode/modelfile"
 )
 
@@ -75,6 +76,11 @@ func FitKalman(ctx context.Context, train *dataset.Set, opts KalmanOptions) (*Ka
 	d, m, n := train.Outputs(), train.Inputs(), train.Len()
 	if d > MaxKalmanState {
 		return nil, fmt.Errorf("kalman: %d targets, at most %d", d, MaxKalmanState)
+	}
+	// The fit holds the features (n×m), their residual covariance (m×m)
+	// and its inverse.
+	if err := budget.Check(fmt.Sprintf("kalman: fitting %d features over %d bins", m, n), uint64(n)*uint64(m)+3*uint64(m)*uint64(m), 8); err != nil {
+		return nil, err
 	}
 	X := mat.NewDense(n, d, nil)
 	Z := mat.NewDense(n, m, nil)

@@ -10,6 +10,7 @@ import (
 
 	"github.com/bci-decode/bci-decode/dataset"
 	"github.com/bci-decode/bci-decode/eval"
+	"github.com/bci-decode/bci-decode/internal/budget"
 	"github.com/bci-decode/bci-decode/modelfile"
 )
 
@@ -64,6 +65,9 @@ func FitWiener(ctx context.Context, train *dataset.Set, opts WienerOptions) (*Wi
 	}
 	if err := checkSet(train); err != nil {
 		return nil, fmt.Errorf("wiener: %w", err)
+	}
+	if err := checkWienerBudget(train, opts.Lags); err != nil {
+		return nil, err
 	}
 	mu, sd := featureStats(train)
 	lambda := opts.Ridge
@@ -225,4 +229,11 @@ func init() {
 		Fit: func(ctx context.Context, train *dataset.Set, _ FitOptions) (Decoder, error) {
 			return FitWiener(ctx, train, WienerOptions{})
 		}})
+}
+
+// checkWienerBudget refuses a fit whose lagged design matrix (n × lags·m)
+// and normal equations ((lags·m)²) would not fit in memory.
+func checkWienerBudget(train *dataset.Set, lags int) error {
+	k := uint64(max(lags, 1)) * uint64(train.Inputs())
+	return budget.Check(fmt.Sprintf("wiener: %d lags of %d features over %d bins", lags, train.Inputs(), train.Len()), uint64(train.Len())*k+2*k*k, 8)
 }

@@ -6,11 +6,13 @@ import (
 	"encoding/binary"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -634,4 +636,34 @@ func TestRunIngestAfterPause(t *testing.T) {
 		}
 	}
 	assert.Zero(t, late, "intents after the pause are not as old as the pause")
+}
+
+// TestWideTableIsRefusedNotFatal trains on a table 100,000 features wide:
+// the linear decoders would need hundreds of GiB, and say so in a one-line
+// error, instead of the process dying out of memory.
+func TestWideTableIsRefusedNotFatal(t *testing.T) {
+	const cols, rows = 100000, 40
+	var b strings.Builder
+	b.WriteString("vel_x,vel_y")
+	for c := range cols {
+		fmt.Fprintf(&b, ",unit_%06d", c)
+	}
+	b.WriteString("\n")
+	for r := range rows {
+		fmt.Fprintf(&b, "%d,%d", r%3, r%5)
+		for c := range cols {
+			b.WriteString(",")
+			b.WriteString(strconv.Itoa((r + c) % 2))
+		}
+		b.WriteString("\n")
+	}
+	path := filepath.Join(t.TempDir(), "wide.csv")
+	require.NoError(t, os.WriteFile(path, []byte(b.String()), 0o644))
+	for _, kind := range []string{"kalman", "wiener"} {
+		code, _, stderr := cli(t, "train", "--data", path, "--decoder", kind, "--out", filepath.Join(t.TempDir(), "m.bcim"), "--holdout", "0")
+		assert.Equal(t, 1, code, kind)
+		last := lastLine(stderr)
+		assert.Contains(t, last, "100000 features", kind)
+		assert.Contains(t, last, "more than this machine allows", kind)
+	}
 }
