@@ -118,12 +118,7 @@ func NewPublisher(nc *nats.Conn, opts PublisherOptions) (*Publisher, error) {
 	p.q = handoff.New(opts.Buffer, opts.Lossless, handoff.Consumer[decoder.Intent]{
 		Handle: p.publish,
 		Tick:   p.publishStatus, Period: opts.StatusInterval,
-		Finish: func() {
-			if opts.StatusInterval > 0 {
-				p.publishStatus()
-			}
-			p.finish()
-		},
+		Finish:  p.finish,
 		Abandon: func(n uint64) { p.dropped.Add(n); p.finish() },
 	})
 	slots := p.q.Slots()
@@ -184,6 +179,14 @@ func (p *Publisher) Close(ctx context.Context) error {
 	}
 	_ = p.echo.Unsubscribe()
 	p.settle()
+	if p.opts.StatusInterval > 0 && err == nil {
+		// The last status has the settled counts; the goroutine that owns
+		// the histogram has stopped, so this one may read it.
+		p.publishStatus()
+		if ferr := p.nc.FlushWithContext(ctx); ferr != nil && !errors.Is(ferr, nats.ErrConnectionClosed) {
+			err = fmt.Errorf("publisher: flush: %w", ferr)
+		}
+	}
 	return err
 }
 

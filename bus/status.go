@@ -33,14 +33,15 @@ type Status struct {
 func (p *Publisher) publishStatus() {
 	now := time.Now()
 	up := now.Sub(p.start).Seconds()
+	sum := p.Summary()
 	st := Status{
 		Session:          p.opts.Session,
 		Time:             now.UnixNano(),
 		UptimeSeconds:    up,
 		Model:            p.model,
-		IntentsPublished: p.delivered.Load(),
-		IntentsDropped:   p.dropped.Load(),
-		PublishErrors:    p.errs.Load(),
+		IntentsPublished: sum.Published,
+		IntentsDropped:   sum.Dropped,
+		PublishErrors:    sum.Errors,
 		Latency:          p.latency(),
 	}
 	if up > 0 {

@@ -15,7 +15,7 @@ import (
 // Buckets of the placement state.
 const (
 	SpecBucket   = "bci-sessions"
-	LeaseBucket  = "bci-leases"
+	LeaseBucket  = bus.LeaseBucket
 	WorkerBucket = "bci-workers"
 )
 

@@ -14,6 +14,7 @@ import (
 	"github.com/rs/zerolog"
 
 	"github.com/bci-decode/bci-decode/acquire"
+	"github.com/bci-decode/bci-decode/bus"
 	"github.com/bci-decode/bci-decode/pipeline"
 )
 
@@ -70,7 +71,7 @@ type Worker struct {
 type owned struct {
 	cancel context.CancelFunc
 	done   chan struct{}
-	rev    uint64
+	lease  *bus.Lease
 }
 
 // NewWorker prepares a worker on nc.
@@ -127,26 +128,7 @@ func (w *Worker) Run(ctx context.Context) error {
 func (w *Worker) round(ctx context.Context) {
 	rctx, cancel := context.WithTimeout(ctx, w.opts.LeaseTTL/2)
 	defer cancel()
-	w.mu.Lock()
-	for s, o := range w.running {
-		select {
-		case <-o.done: // the session ended on its own (error or stop)
-			delete(w.running, s)
-			_ = w.b.Leases.Delete(rctx, s)
-			continue
-		default:
-		}
-		rev, err := w.b.Leases.Update(rctx, s, []byte(w.opts.ID), o.rev)
-		if err != nil {
-			w.opts.Log.Warn().Err(err).Str("session", s).Msg("lease lost: stopping the session")
-			o.cancel()
-			delete(w.running, s)
-			continue
-		}
-		o.rev = rev
-	}
-	load := len(w.running)
-	w.mu.Unlock()
+	load := w.tend(rctx)
 	hb, _ := json.Marshal(WorkerLoad{ID: w.opts.ID, Sessions: load})
 	if _, err := w.b.Workers.Put(rctx, w.opts.ID, hb); err != nil {
 		w.opts.Log.Warn().Err(err).Msg("placement heartbeat failed")
@@ -166,13 +148,33 @@ func (w *Worker) round(ctx context.Context) {
 		if mine {
 			continue
 		}
-		rev, err := w.b.Leases.Create(rctx, s.Session, []byte(w.opts.ID))
+		lease, err := bus.AcquireLease(rctx, w.b.Leases, s.Session, w.opts.ID, w.opts.LeaseTTL)
 		if err != nil {
 			continue // held by another process
 		}
-		w.start(ctx, s, rev)
+		w.start(ctx, s, lease)
 		return // one new session per round, so loads even out
 	}
+}
+
+// tend forgets the sessions that ended on their own, stops those whose
+// lease was lost, and returns how many the worker decodes.
+func (w *Worker) tend(ctx context.Context) int {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	for s, o := range w.running {
+		select {
+		case <-o.done: // the session ended on its own (error or stop)
+			delete(w.running, s)
+			_ = o.lease.Release(ctx)
+		case <-o.lease.Lost():
+			w.opts.Log.Warn().Str("session", s).Msg("lease lost: stopping the session")
+			o.cancel()
+			delete(w.running, s)
+		default:
+		}
+	}
+	return len(w.running)
 }
 
 // leastLoaded reports whether no live worker decodes fewer sessions (ties
@@ -193,9 +195,10 @@ func (w *Worker) leastLoaded(ctx context.Context, mine int) bool {
 	return true
 }
 
-func (w *Worker) start(ctx context.Context, s Spec, rev uint64) {
+func (w *Worker) start(ctx context.Context, s Spec, lease *bus.Lease) {
 	sctx, cancel := context.WithCancel(ctx)
-	o := &owned{cancel: cancel, done: make(chan struct{}), rev: rev}
+	lease.Keep(context.WithoutCancel(ctx)) // released by tend or stopAll
+	o := &owned{cancel: cancel, done: make(chan struct{}), lease: lease}
 	w.mu.Lock()
 	w.running[s.Session] = o
 	w.mu.Unlock()
@@ -222,8 +225,8 @@ func (w *Worker) stopAll() {
 	defer cancel()
 	w.mu.Lock()
 	defer w.mu.Unlock()
-	for s := range w.running {
-		if err := w.b.Leases.Delete(ctx, s); err != nil {
+	for s, o := range w.running {
+		if err := o.lease.Release(ctx); err != nil {
 			w.opts.Log.Warn().Err(err).Str("session", s).Msg("lease not released; it will expire")
 		}
 		delete(w.running, s)

@@ -77,6 +77,14 @@ type Options struct {
 	// Services are handed to the outputs' factories (see pipeline.Env);
 	// Conn is always among them.
 	Services []any
+	// Owner, when set, names this process in the session's lease: the
+	// session runs only while the process holds it (see bus.Lease), so two
+	// processes never decode one session; a session held elsewhere is
+	// refused with bus.ErrLeased, and losing the lease stops decoding.
+	// Placement workers hold their leases themselves and leave it empty.
+	Owner string
+	// LeaseTTL is how long the lease outlives a dead owner (default 1 s).
+	LeaseTTL time.Duration
 	// CloseTimeout bounds the graceful close of the outputs (default 15 s).
 	CloseTimeout time.Duration
 	// Log receives the session's events.
@@ -88,6 +96,9 @@ func (o *Options) EnsureDefaults() {
 	o.Replicas = max(o.Replicas, 1)
 	if o.CloseTimeout <= 0 {
 		o.CloseTimeout = 15 * time.Second
+	}
+	if o.LeaseTTL <= 0 {
+		o.LeaseTTL = time.Second
 	}
 	o.Output.EnsureDefaults()
 }
@@ -159,6 +170,11 @@ func Run(ctx context.Context, opts Options) (Result, error) {
 	if err := opts.Validate(); err != nil {
 		return Result{}, err
 	}
+	ctx, release, err := hold(ctx, opts)
+	if err != nil {
+		return Result{}, fmt.Errorf("session %s: %w", opts.Session, err)
+	}
+	defer release()
 	l, err := build(ctx, opts)
 	if err != nil {
 		return Result{}, fmt.Errorf("session %s: %w", opts.Session, err)
@@ -314,4 +330,46 @@ func (l *live) openModels(ctx context.Context) (jetstream.JetStream, error) {
 		l.models = nil
 	}
 	return js, nil
+}
+
+// hold takes the session's lease for opts.Owner, and returns a context that
+// ends when the lease is lost, and the function that releases it.
+func hold(ctx context.Context, opts Options) (context.Context, func(), error) {
+	if opts.Owner == "" {
+		return ctx, func() {}, nil
+	}
+	js, err := jetstream.New(opts.Conn)
+	var kv jetstream.KeyValue
+	if err == nil {
+		kv, err = bus.OpenLeases(ctx, js, opts.LeaseTTL, opts.Replicas)
+	}
+	if err != nil {
+		opts.Log.Warn().Err(err).Msg("no lease bucket (is JetStream enabled?): cannot make sure no other process decodes this session")
+		return ctx, func() {}, nil
+	}
+	lease, err := bus.AcquireLease(ctx, kv, opts.Session, opts.Owner, opts.LeaseTTL)
+	if err != nil {
+		return nil, nil, err
+	}
+	lease.Keep(context.WithoutCancel(ctx))
+	ctx, cancel := context.WithCancel(ctx)
+	watched := make(chan struct{})
+	go func() {
+		defer close(watched)
+		select {
+		case <-lease.Lost():
+			opts.Log.Error().Str("session", opts.Session).Msg("lease lost: another process may decode this session; stopping")
+			cancel()
+		case <-ctx.Done():
+		}
+	}()
+	return ctx, func() {
+		cancel()
+		<-watched
+		rctx, rcancel := context.WithTimeout(context.Background(), 2*time.Second)
+		defer rcancel()
+		if err := lease.Release(rctx); err != nil {
+			opts.Log.Warn().Err(err).Msg("lease not released; it will expire")
+		}
+	}, nil
 }

@@ -168,7 +168,7 @@ func (l *liveFlags) register(fs *flag.FlagSet) {
 // options returns the session settings the flags give, for a stream that
 // is real time or not; it checks them once.
 func (l *liveFlags) options(s *frontend.Stream) (session.Options, error) {
-	o := session.Options{Source: s, Realtime: s.Realtime, Record: l.record, Overwrite: l.overwrite, Control: l.control,
+	o := session.Options{Source: s, Realtime: s.Realtime, Record: l.record, Overwrite: l.overwrite, Control: l.control, Owner: processID(),
 		Output: decoder.OutputOptions{Limit: float32(l.limit), Integrate: l.integrate}, Outputs: l.plugins.Outputs(), Log: log.Logger}
 	if s.Realtime {
 		o.Watchdog = bus.WatchdogOptions{StaleAfter: l.staleAfter, HaltAfter: l.haltAfter}
@@ -416,4 +416,10 @@ func modelFromStore(ctx context.Context, js jetstream.JetStream, hash string) (*
 		return nil, err
 	}
 	return models.Get(ctx, hash)
+}
+
+// processID names this process in leases and logs: host and pid.
+func processID() string {
+	host, _ := os.Hostname()
+	return fmt.Sprintf("%s-%d", host, os.Getpid())
 }

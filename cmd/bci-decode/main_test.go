@@ -15,6 +15,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -666,4 +667,31 @@ func TestWideTableIsRefusedNotFatal(t *testing.T) {
 		assert.Contains(t, last, "100000 features", kind)
 		assert.Contains(t, last, "more than this machine allows", kind)
 	}
+}
+
+// TestSecondDecoderOfASessionIsRefused starts a decoder of a session and a
+// second one on the same server: the second is refused, naming the first;
+// only the holder of the session's lease decodes it.
+func TestSecondDecoderOfASessionIsRefused(t *testing.T) {
+	dir := t.TempDir()
+	rec := filepath.Join(dir, "r.bcr")
+	code, _, stderr := cli(t, "simulate", "--out", rec, "--duration", "60s")
+	require.Equal(t, 0, code, stderr)
+	model := filepath.Join(dir, "m.bcim")
+	code, _, stderr = cli(t, "train", "--data", rec, "--out", model)
+	require.Equal(t, 0, code, stderr)
+	addr := freePort(t)
+	first, _, ferr := spawn(t, "run", "--model", model, "--session", "dup", "--duration", "20s", "--record",
+		"--nats-listen", addr, "--data-dir", filepath.Join(dir, "js"))
+	require.Eventually(t, func() bool { // the first decoder holds the session once it answers control
+		c, _, _ := cli(t, "control", "--nats", "nats://"+addr, "--session", "dup", "info")
+		return c == 0
+	}, 20*time.Second, 50*time.Millisecond, "%s", ferr)
+	code, _, stderr = cli(t, "run", "--model", model, "--session", "dup", "--duration", "2s", "--record", "--overwrite", "--nats", "nats://"+addr)
+	assert.Equal(t, 1, code)
+	last := lastLine(stderr)
+	assert.Contains(t, last, "session is decoded by another process")
+	assert.Contains(t, last, fmt.Sprintf("-%d", first.Process.Pid), "names the holder")
+	require.NoError(t, first.Process.Signal(syscall.SIGTERM))
+	require.NoError(t, first.Wait())
 }

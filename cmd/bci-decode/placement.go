@@ -26,8 +26,7 @@ func runWorker(ctx context.Context, args []string, stdout io.Writer) error {
 	fs := newFlags("worker", "worker --id ID [--nats URL | embedded cluster flags]")
 	var bf busFlags
 	bf.register(fs, "placement", bus.DefaultListen)
-	host, _ := os.Hostname()
-	id := fs.String("id", fmt.Sprintf("%s-%d", host, os.Getpid()), "process id, unique in the cluster")
+	id := fs.String("id", processID(), "process id, unique in the cluster")
 	ttl := fs.Duration("lease-ttl", time.Second, "how long a session's lease outlives its holder (the takeover bound)")
 	plugins := pipeline.BindFlags(fs)
 	if err := parse(ctx, fs, args, 0, bf.check, func() error {
