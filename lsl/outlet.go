@@ -69,7 +69,7 @@ type Outlet struct {
 	listeners  []net.Listener
 	services   []*net.UDPConn // unicast service ports: queries and time probes
 	responders []*net.UDPConn // discovery ports: queries only
-	queries   queryCache
+	queries    queryCache
 
 	mu       sync.Mutex
 	conns    map[net.Conn]struct{}

@@ -271,7 +271,7 @@ type qparser struct {
 }
 
 func (p *qparser) peek() token { return p.toks[p.i] }
-func (p *qparser) next() token  { t := p.toks[p.i]; p.i++; return t }
+func (p *qparser) next() token { t := p.toks[p.i]; p.i++; return t }
 
 func (p *qparser) errorf(format string, args ...any) error {
 	return fmt.Errorf(format, args...)
