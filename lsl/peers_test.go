@@ -235,11 +235,22 @@ func (p *proc) kill() {
 // expect waits for an output line starting with prefix.
 func (p *proc) expect(t testing.TB, prefix string, timeout time.Duration) string {
 	t.Helper()
+	return p.expectFunc(t, prefix, func(l string) bool { return strings.HasPrefix(l, prefix) }, timeout)
+}
+
+// expectContains waits for an output line containing s.
+func (p *proc) expectContains(t testing.TB, s string, timeout time.Duration) string {
+	t.Helper()
+	return p.expectFunc(t, s, func(l string) bool { return strings.Contains(l, s) }, timeout)
+}
+
+func (p *proc) expectFunc(t testing.TB, prefix string, match func(string) bool, timeout time.Duration) string {
+	t.Helper()
 	deadline := time.After(timeout)
 	for {
 		select {
 		case line := <-p.lines:
-			if strings.HasPrefix(line, prefix) {
+			if match(line) {
 				return line
 			}
 		case <-p.done:
@@ -247,7 +258,7 @@ func (p *proc) expect(t testing.TB, prefix string, timeout time.Duration) string
 			for {
 				select {
 				case line := <-p.lines:
-					if strings.HasPrefix(line, prefix) {
+					if match(line) {
 						return line
 					}
 				default:
