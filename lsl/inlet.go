@@ -59,6 +59,13 @@ func (o *InletOptions) EnsureDefaults(cfg *Config, rate float64) {
 	}
 	if o.OutletBuffer <= 0 {
 		o.OutletBuffer = max(o.MaxBuffered, time.Second)
+		if o.MaxBufferedSamples > 0 {
+			perSecond := rate
+			if rate == 0 {
+				perSecond = 100
+			}
+			o.OutletBuffer = max(time.Duration(float64(o.MaxBufferedSamples)/perSecond*float64(time.Second)), time.Second)
+		}
 	}
 	if o.MaxStringLength <= 0 {
 		o.MaxStringLength = 1 << 20
