@@ -28,6 +28,9 @@ type ResolveOptions struct {
 	// AllSessions drops the session_id='...' condition liblsl adds to
 	// every query, making streams of other sessions visible.
 	AllSessions bool
+	// OnBadReply, when set, hears about every malformed reply to this
+	// resolve's queries (they are skipped either way).
+	OnBadReply func(from netip.AddrPort, err error)
 }
 
 // EnsureDefaults fills unset fields with their defaults.
@@ -61,6 +64,7 @@ func Resolve(ctx context.Context, cfg *Config, predicate string, opts ResolveOpt
 	if err != nil {
 		return nil, err
 	}
+	r.onBad = opts.OnBadReply
 	return r.run(ctx, opts)
 }
 
@@ -106,7 +110,7 @@ type resolver struct {
 	mu      sync.Mutex
 	results []StreamInfo
 	seen    map[string]bool
-	bad     int
+	onBad   func(netip.AddrPort, error)
 	found   chan struct{} // signalled when a new result arrives
 }
 
@@ -332,9 +336,9 @@ func (r *resolver) receive(conn *net.UDPConn) {
 			continue // a reply to someone else's (or an older) query
 		}
 		if err != nil {
-			r.mu.Lock()
-			r.bad++
-			r.mu.Unlock()
+			if r.onBad != nil {
+				r.onBad(from, fmt.Errorf("reply from %v: %w", from, err))
+			}
 			continue
 		}
 		src := from.Addr().Unmap()
