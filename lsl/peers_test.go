@@ -123,7 +123,7 @@ func peerProgram(t testing.TB, name string) string {
 	peerMu.Lock()
 	defer peerMu.Unlock()
 	h := sha256.New()
-	for _, f := range []string{name + ".cpp", "common.hpp"} {
+	for _, f := range []string{name + ".cpp", "common.hpp"} { // the peer and its shared header
 		b, err := os.ReadFile(filepath.Join("testdata", "peers", f))
 		if err != nil {
 			t.Fatal(err)
