@@ -488,6 +488,13 @@ func (in *Inlet) timeLoop() {
 	defer in.wg.Done()
 	t := time.NewTicker(in.cfg.TimeUpdateInterval)
 	defer t.Stop()
+	var prober *timeProber
+	var proberTarget netip.AddrPort
+	defer func() {
+		if prober != nil {
+			prober.close()
+		}
+	}()
 	for {
 		select {
 		case <-in.ctx.Done():
@@ -501,7 +508,17 @@ func (in *Inlet) timeLoop() {
 		if !connected || !target.IsValid() {
 			continue
 		}
-		est, err := estimateTime(in.ctx, in.cfg, target)
+		if prober == nil || proberTarget != target {
+			if prober != nil {
+				prober.close()
+			}
+			p, err := newTimeProber(in.ctx, in.cfg, target)
+			if err != nil {
+				continue
+			}
+			prober, proberTarget = p, target
+		}
+		est, err := prober.round(in.ctx, in.cfg, target)
 		if err != nil {
 			continue // keep the last estimate; the feed notices a lost outlet
 		}

@@ -114,13 +114,6 @@ func (b *sendBuffer) fill(c *consumer, dst []byte, maxBytes int, lastStamp, rate
 	return dst, lastStamp, b.closed && c.cursor == b.head
 }
 
-// pending reports whether c has samples to send or the buffer is closed.
-func (b *sendBuffer) pending(c *consumer) (bool, bool) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return c.cursor < b.head, b.closed
-}
-
 func (b *sendBuffer) close() {
 	b.mu.Lock()
 	b.closed = true

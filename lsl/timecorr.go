@@ -27,13 +27,17 @@ type TimeEstimate struct {
 	Probes int
 }
 
-// estimateTime runs one round of time probes against an outlet's service
-// port as liblsl's time_receiver does: TimeProbeCount probes
-// TimeProbeInterval apart, answers collected until TimeProbeMaxRTT after
-// the last, at least TimeUpdateMinProbes needed, the probe with the
-// smallest round trip wins (as in NTP). It returns early once every probe
-// answered.
-func estimateTime(ctx context.Context, cfg *Config, target netip.AddrPort) (TimeEstimate, error) {
+// timeProber sends time probes from one socket, reused round after round
+// so a running inlet's periodic refresh does not allocate.
+type timeProber struct {
+	conn *net.UDPConn
+	msg  []byte
+	buf  []byte
+	stop func() bool
+}
+
+// newTimeProber opens the probe socket; ctx ending interrupts a round.
+func newTimeProber(ctx context.Context, cfg *Config, target netip.AddrPort) (*timeProber, error) {
 	network := "udp4"
 	bind := netip.IPv4Unspecified()
 	if target.Addr().Is6() {
@@ -41,36 +45,58 @@ func estimateTime(ctx context.Context, cfg *Config, target netip.AddrPort) (Time
 	}
 	if cfg.LoopbackOnly {
 		if !target.Addr().IsLoopback() {
-			return TimeEstimate{}, fmt.Errorf("lsl: LoopbackOnly: refusing time probes to %v", target)
+			return nil, fmt.Errorf("lsl: LoopbackOnly: refusing time probes to %v", target)
 		}
 		bind = target.Addr()
 	}
 	conn, err := net.ListenUDP(network, net.UDPAddrFromAddrPort(netip.AddrPortFrom(bind, 0)))
 	if err != nil {
-		return TimeEstimate{}, fmt.Errorf("lsl: time probes: %w", err)
+		return nil, fmt.Errorf("lsl: time probes: %w", err)
 	}
-	defer conn.Close()
-	stop := context.AfterFunc(ctx, func() { _ = conn.SetReadDeadline(time.Unix(1, 0)) })
-	defer stop()
+	p := &timeProber{conn: conn, msg: make([]byte, 0, 64), buf: make([]byte, 1024)}
+	p.stop = context.AfterFunc(ctx, func() { _ = conn.SetReadDeadline(time.Unix(1, 0)) })
+	return p, nil
+}
 
+func (p *timeProber) close() {
+	p.stop()
+	p.conn.Close()
+}
+
+// estimateTime runs one round of time probes against an outlet's service
+// port on a fresh socket; see timeProber.round.
+func estimateTime(ctx context.Context, cfg *Config, target netip.AddrPort) (TimeEstimate, error) {
+	p, err := newTimeProber(ctx, cfg, target)
+	if err != nil {
+		return TimeEstimate{}, err
+	}
+	defer p.close()
+	return p.round(ctx, cfg, target)
+}
+
+// round runs one round of time probes as liblsl's time_receiver does:
+// TimeProbeCount probes TimeProbeInterval apart, answers collected until
+// TimeProbeMaxRTT after the last, at least TimeUpdateMinProbes needed, the
+// probe with the smallest round trip wins (as in NTP). It returns early
+// once every probe answered.
+func (p *timeProber) round(ctx context.Context, cfg *Config, target netip.AddrPort) (TimeEstimate, error) {
+	conn := p.conn
 	wave := rand.Int32()
-	waveStr := strconv.FormatInt(int64(wave), 10)
 	count := cfg.TimeProbeCount
 	start := time.Now()
 	end := start.Add(time.Duration(count-1)*cfg.TimeProbeInterval + cfg.TimeProbeMaxRTT)
 	best := TimeEstimate{RTT: math.Inf(1)}
-	var msg []byte
-	buf := make([]byte, 1024)
 	sent := 0
 	answered := 0
 	for {
 		now := time.Now()
 		if sent < count && !now.Before(start.Add(time.Duration(sent)*cfg.TimeProbeInterval)) {
-			msg = append(msg[:0], "LSL:timedata\r\n"...)
-			msg = append(msg, waveStr...)
+			msg := append(p.msg[:0], "LSL:timedata\r\n"...)
+			msg = strconv.AppendInt(msg, int64(wave), 10)
 			msg = append(msg, ' ')
-			msg = append(msg, formatG(LocalClock())...)
+			msg = strconv.AppendFloat(msg, LocalClock(), 'g', 16, 64)
 			msg = append(msg, "\r\n"...)
+			p.msg = msg
 			if _, err := conn.WriteToUDPAddrPort(msg, target); err != nil && sent == 0 {
 				return TimeEstimate{}, fmt.Errorf("lsl: time probe to %v: %w", target, err)
 			}
@@ -88,7 +114,7 @@ func estimateTime(ctx context.Context, cfg *Config, target netip.AddrPort) (Time
 		if ctx.Err() != nil {
 			return TimeEstimate{}, fmt.Errorf("lsl: time probes to %v: %w", target, ctx.Err())
 		}
-		n, _, err := conn.ReadFromUDPAddrPort(buf)
+		n, _, err := conn.ReadFromUDPAddrPort(p.buf)
 		if err != nil {
 			var ne net.Error
 			if errors.As(err, &ne) && ne.Timeout() {
@@ -100,7 +126,7 @@ func estimateTime(ctx context.Context, cfg *Config, target netip.AddrPort) (Time
 			continue // e.g. port unreachable: the outlet is gone; the round fails below
 		}
 		t3 := LocalClock()
-		w, t0, t1, t2, err := parseTimeReply(buf[:n])
+		w, t0, t1, t2, err := parseTimeReplyBytes(p.buf[:n])
 		if err != nil || w != int64(wave) {
 			continue
 		}

@@ -7,6 +7,7 @@ import (
 	"net/netip"
 	"strconv"
 	"strings"
+	"unsafe"
 )
 
 // UDP messages of protocol 1.10.
@@ -120,3 +121,64 @@ func parseTimeReply(b []byte) (wave int64, t0, t1, t2 float64, err error) {
 	}
 	return wave, v[0], v[1], v[2], nil
 }
+
+// parseTimeReplyBytes is parseTimeReply without allocating (the inlet's
+// periodic refresh runs it).
+func parseTimeReplyBytes(b []byte) (wave int64, t0, t1, t2 float64, err error) {
+	var fields [4][]byte
+	n := 0
+	for i := 0; i < len(b) && n < 4; {
+		for i < len(b) && (b[i] == ' ' || b[i] == '\t' || b[i] == '\r' || b[i] == '\n') {
+			i++
+		}
+		j := i
+		for j < len(b) && b[j] != ' ' && b[j] != '\t' && b[j] != '\r' && b[j] != '\n' {
+			j++
+		}
+		if j > i {
+			fields[n] = b[i:j]
+			n++
+		}
+		i = j
+	}
+	if n < 4 {
+		return 0, 0, 0, 0, ErrBadMessage
+	}
+	w, ok := atoiBytes(fields[0])
+	if !ok {
+		return 0, 0, 0, 0, ErrBadMessage
+	}
+	var v [3]float64
+	for i := range v {
+		// strconv.ParseFloat does not keep a string built from a byte
+		// slice this way, so the conversion does not allocate.
+		if v[i], err = strconv.ParseFloat(unsafeString(fields[i+1]), 64); err != nil {
+			return 0, 0, 0, 0, ErrBadMessage
+		}
+	}
+	return w, v[0], v[1], v[2], nil
+}
+
+func atoiBytes(b []byte) (int64, bool) {
+	neg := false
+	if len(b) > 0 && (b[0] == '-' || b[0] == '+') {
+		neg = b[0] == '-'
+		b = b[1:]
+	}
+	if len(b) == 0 || len(b) > 18 {
+		return 0, false
+	}
+	var n int64
+	for _, c := range b {
+		if c < '0' || c > '9' {
+			return 0, false
+		}
+		n = n*10 + int64(c-'0')
+	}
+	if neg {
+		n = -n
+	}
+	return n, true
+}
+
+func unsafeString(b []byte) string { return unsafe.String(unsafe.SliceData(b), len(b)) }
