@@ -1,0 +1,706 @@
+package lsl
+
+import (
+	"errors"
+	"fmt"
+	"math"
+	"strconv"
+	"strings"
+	"unicode/utf8"
+)
+
+// A Query is a compiled stream-selection predicate. liblsl evaluates an
+// XPath 1.0 expression with the stream's <info> element as the context
+// node; this is the part of XPath such predicates are written in:
+//
+//   - relative paths of element names: name, type, desc/channels/channel/label, *, .
+//   - string and number literals
+//   - = != < <= > >= with XPath's rules for comparing node-sets, strings,
+//     numbers and booleans; + - * div mod and unary minus
+//   - and, or, parentheses
+//   - not, true, false, boolean, string, number, count, starts-with,
+//     contains, string-length, concat, normalize-space
+//
+// Anything else (absolute paths, //, attributes, axes, [predicates], |,
+// variables, other functions) is refused with ErrQuerySyntax rather than
+// silently mis-evaluated.
+type Query struct {
+	src  string
+	root qnode
+}
+
+// ErrQuerySyntax marks a predicate that is malformed or uses XPath this
+// package does not implement.
+var ErrQuerySyntax = errors.New("lsl: query syntax")
+
+// maxQueryLen bounds a predicate's length (queries arrive from the
+// network) and maxQueryDepth its nesting.
+const (
+	maxQueryLen   = 64 << 10
+	maxQueryDepth = 200
+)
+
+// ParseQuery compiles a predicate. The empty predicate matches every
+// stream.
+func ParseQuery(q string) (*Query, error) {
+	if len(q) > maxQueryLen {
+		return nil, fmt.Errorf("%w: predicate of %d bytes exceeds %d", ErrQuerySyntax, len(q), maxQueryLen)
+	}
+	if strings.TrimSpace(q) == "" {
+		return &Query{src: q}, nil
+	}
+	toks, err := lexQuery(q)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %q: %v", ErrQuerySyntax, q, err)
+	}
+	p := &qparser{toks: toks}
+	root, err := p.expr(0)
+	if err == nil && p.peek().kind != tEOF {
+		err = p.errorf("unexpected %s", p.peek())
+	}
+	if err != nil {
+		return nil, fmt.Errorf("%w: %q: %v", ErrQuerySyntax, q, err)
+	}
+	return &Query{src: q, root: root}, nil
+}
+
+// String returns the predicate's source text.
+func (q *Query) String() string { return q.src }
+
+// Matches evaluates the predicate on a stream's info document (its full
+// description included, as liblsl does) and converts the result to a
+// boolean.
+func (q *Query) Matches(info *StreamInfo) bool {
+	return q.MatchesElement(info.document(true))
+}
+
+// MatchesElement evaluates the predicate with doc (an <info> element) as
+// the context node.
+func (q *Query) MatchesElement(doc *Element) bool {
+	if q.root == nil {
+		return true
+	}
+	return q.root.eval(doc).boolean()
+}
+
+// --- lexer ---
+
+type tkind int
+
+const (
+	tEOF tkind = iota
+	tName
+	tFunc // a name followed by '('
+	tLiteral
+	tNumber
+	tOp // = != < <= > >= + - * div mod and or
+	tLParen
+	tRParen
+	tComma
+	tSlash
+	tDot
+)
+
+type token struct {
+	kind tkind
+	text string
+	num  float64
+	pos  int
+}
+
+func (t token) String() string {
+	switch t.kind {
+	case tEOF:
+		return "end of predicate"
+	case tLiteral:
+		return fmt.Sprintf("literal %q at %d", t.text, t.pos)
+	}
+	return fmt.Sprintf("%q at %d", t.text, t.pos)
+}
+
+func isNameStart(r rune) bool {
+	return r == '_' || (r >= 'a' && r <= 'z') || (r >= 'A' && r <= 'Z') || r >= 0x80
+}
+
+func isNameChar(r rune) bool {
+	return isNameStart(r) || r == '-' || r == '.' || (r >= '0' && r <= '9')
+}
+
+func lexQuery(q string) ([]token, error) {
+	var toks []token
+	// operatorContext reports whether a '*' or an operator name at this
+	// point is an operator (XPath 1.0, section 3.7).
+	operatorContext := func() bool {
+		if len(toks) == 0 {
+			return false
+		}
+		switch toks[len(toks)-1].kind {
+		case tOp, tLParen, tComma, tSlash:
+			return false
+		}
+		return true
+	}
+	i := 0
+	for i < len(q) {
+		c := q[i]
+		start := i
+		switch {
+		case c == ' ' || c == '\t' || c == '\r' || c == '\n':
+			i++
+		case c == '\'' || c == '"':
+			end := strings.IndexByte(q[i+1:], c)
+			if end < 0 {
+				return nil, fmt.Errorf("unterminated literal at %d", i)
+			}
+			toks = append(toks, token{kind: tLiteral, text: q[i+1 : i+1+end], pos: start})
+			i += end + 2
+		case c >= '0' && c <= '9' || (c == '.' && i+1 < len(q) && q[i+1] >= '0' && q[i+1] <= '9'):
+			for i < len(q) && q[i] >= '0' && q[i] <= '9' {
+				i++
+			}
+			if i < len(q) && q[i] == '.' {
+				i++
+				for i < len(q) && q[i] >= '0' && q[i] <= '9' {
+					i++
+				}
+			}
+			n, _ := strconv.ParseFloat(q[start:i], 64)
+			toks = append(toks, token{kind: tNumber, text: q[start:i], num: n, pos: start})
+		case c == '(':
+			toks = append(toks, token{kind: tLParen, text: "(", pos: start})
+			i++
+		case c == ')':
+			toks = append(toks, token{kind: tRParen, text: ")", pos: start})
+			i++
+		case c == ',':
+			toks = append(toks, token{kind: tComma, text: ",", pos: start})
+			i++
+		case c == '/':
+			if i+1 < len(q) && q[i+1] == '/' {
+				return nil, fmt.Errorf("'//' (descendant paths) at %d is not supported", i)
+			}
+			if !operatorContext() {
+				return nil, fmt.Errorf("absolute path at %d is not supported (paths are relative to <info>)", i)
+			}
+			toks = append(toks, token{kind: tSlash, text: "/", pos: start})
+			i++
+		case c == '.':
+			if i+1 < len(q) && q[i+1] == '.' {
+				return nil, fmt.Errorf("'..' at %d is not supported", i)
+			}
+			toks = append(toks, token{kind: tDot, text: ".", pos: start})
+			i++
+		case c == '=':
+			toks = append(toks, token{kind: tOp, text: "=", pos: start})
+			i++
+		case c == '!':
+			if i+1 >= len(q) || q[i+1] != '=' {
+				return nil, fmt.Errorf("'!' without '=' at %d", i)
+			}
+			toks = append(toks, token{kind: tOp, text: "!=", pos: start})
+			i += 2
+		case c == '<' || c == '>':
+			op := string(c)
+			i++
+			if i < len(q) && q[i] == '=' {
+				op += "="
+				i++
+			}
+			toks = append(toks, token{kind: tOp, text: op, pos: start})
+		case c == '+':
+			toks = append(toks, token{kind: tOp, text: "+", pos: start})
+			i++
+		case c == '-':
+			toks = append(toks, token{kind: tOp, text: "-", pos: start})
+			i++
+		case c == '*':
+			if operatorContext() {
+				toks = append(toks, token{kind: tOp, text: "*", pos: start})
+			} else {
+				toks = append(toks, token{kind: tName, text: "*", pos: start})
+			}
+			i++
+		case c == '@':
+			return nil, fmt.Errorf("attributes ('@' at %d) are not supported", i)
+		case c == '[':
+			return nil, fmt.Errorf("bracketed predicates ('[' at %d) are not supported", i)
+		case c == '|':
+			return nil, fmt.Errorf("unions ('|' at %d) are not supported", i)
+		case c == '$':
+			return nil, fmt.Errorf("variables ('$' at %d) are not supported", i)
+		default:
+			r, size := utf8.DecodeRuneInString(q[i:])
+			if !isNameStart(r) {
+				return nil, fmt.Errorf("unexpected character %q at %d", r, i)
+			}
+			i += size
+			for i < len(q) {
+				r, size := utf8.DecodeRuneInString(q[i:])
+				if !isNameChar(r) {
+					break
+				}
+				i += size
+			}
+			name := q[start:i]
+			if i+1 < len(q) && q[i] == ':' && q[i+1] == ':' {
+				return nil, fmt.Errorf("axes (%s:: at %d) are not supported", name, start)
+			}
+			if operatorContext() && (name == "and" || name == "or" || name == "div" || name == "mod") {
+				toks = append(toks, token{kind: tOp, text: name, pos: start})
+				continue
+			}
+			j := i
+			for j < len(q) && (q[j] == ' ' || q[j] == '\t' || q[j] == '\r' || q[j] == '\n') {
+				j++
+			}
+			if j < len(q) && q[j] == '(' {
+				toks = append(toks, token{kind: tFunc, text: name, pos: start})
+			} else {
+				toks = append(toks, token{kind: tName, text: name, pos: start})
+			}
+		}
+	}
+	return append(toks, token{kind: tEOF, pos: len(q)}), nil
+}
+
+// --- parser ---
+
+type qparser struct {
+	toks []token
+	i    int
+}
+
+func (p *qparser) peek() token { return p.toks[p.i] }
+func (p *qparser) next() token { t := p.toks[p.i]; p.i++; return t }
+
+func (p *qparser) errorf(format string, args ...any) error {
+	return fmt.Errorf(format, args...)
+}
+
+// binary operator precedence levels, loosest first
+var qlevels = [][]string{{"or"}, {"and"}, {"=", "!="}, {"<", "<=", ">", ">="}, {"+", "-"}, {"*", "div", "mod"}}
+
+func (p *qparser) expr(depth int) (qnode, error) {
+	if depth > maxQueryDepth {
+		return nil, p.errorf("nested too deeply")
+	}
+	return p.level(0, depth)
+}
+
+func (p *qparser) level(l, depth int) (qnode, error) {
+	if l == len(qlevels) {
+		return p.unary(depth)
+	}
+	left, err := p.level(l+1, depth)
+	if err != nil {
+		return nil, err
+	}
+	for {
+		t := p.peek()
+		if t.kind != tOp || !contains(qlevels[l], t.text) {
+			return left, nil
+		}
+		p.next()
+		right, err := p.level(l+1, depth)
+		if err != nil {
+			return nil, err
+		}
+		left = &qbinary{op: t.text, l: left, r: right}
+	}
+}
+
+func contains(list []string, s string) bool {
+	for _, x := range list {
+		if x == s {
+			return true
+		}
+	}
+	return false
+}
+
+func (p *qparser) unary(depth int) (qnode, error) {
+	if t := p.peek(); t.kind == tOp && t.text == "-" {
+		p.next()
+		if depth > maxQueryDepth {
+			return nil, p.errorf("nested too deeply")
+		}
+		x, err := p.unary(depth + 1)
+		if err != nil {
+			return nil, err
+		}
+		return &qneg{x: x}, nil
+	}
+	return p.primary(depth)
+}
+
+func (p *qparser) primary(depth int) (qnode, error) {
+	t := p.next()
+	switch t.kind {
+	case tLiteral:
+		return qconst{v: qvalue{kind: vString, s: t.text}}, nil
+	case tNumber:
+		return qconst{v: qvalue{kind: vNumber, n: t.num}}, nil
+	case tLParen:
+		x, err := p.expr(depth + 1)
+		if err != nil {
+			return nil, err
+		}
+		if c := p.next(); c.kind != tRParen {
+			return nil, p.errorf("expected ')' instead of %s", c)
+		}
+		return x, nil
+	case tFunc:
+		return p.call(t, depth)
+	case tName, tDot:
+		steps := []string{t.text}
+		for p.peek().kind == tSlash {
+			p.next()
+			s := p.next()
+			if s.kind != tName && s.kind != tDot {
+				return nil, p.errorf("expected an element name after '/' instead of %s", s)
+			}
+			steps = append(steps, s.text)
+		}
+		return qpath{steps: steps}, nil
+	}
+	return nil, p.errorf("unexpected %s", t)
+}
+
+// qfuncs lists the supported functions with their argument counts
+// (max -1: any number).
+var qfuncs = map[string]struct{ min, max int }{
+	"not": {1, 1}, "true": {0, 0}, "false": {0, 0}, "boolean": {1, 1},
+	"string": {0, 1}, "number": {0, 1}, "count": {1, 1},
+	"starts-with": {2, 2}, "contains": {2, 2}, "string-length": {0, 1},
+	"concat": {2, -1}, "normalize-space": {0, 1},
+}
+
+func (p *qparser) call(name token, depth int) (qnode, error) {
+	arity, ok := qfuncs[name.text]
+	if !ok {
+		return nil, p.errorf("function %s() at %d is not supported", name.text, name.pos)
+	}
+	if t := p.next(); t.kind != tLParen {
+		return nil, p.errorf("expected '(' after %s", name.text)
+	}
+	var args []qnode
+	if p.peek().kind != tRParen {
+		for {
+			a, err := p.expr(depth + 1)
+			if err != nil {
+				return nil, err
+			}
+			args = append(args, a)
+			if p.peek().kind != tComma {
+				break
+			}
+			p.next()
+		}
+	}
+	if t := p.next(); t.kind != tRParen {
+		return nil, p.errorf("expected ')' to close %s( instead of %s", name.text, t)
+	}
+	if len(args) < arity.min || (arity.max >= 0 && len(args) > arity.max) {
+		return nil, p.errorf("%s() takes %d..%d arguments, got %d", name.text, arity.min, arity.max, len(args))
+	}
+	if name.text == "count" {
+		if _, ok := args[0].(qpath); !ok {
+			return nil, p.errorf("count() needs a path")
+		}
+	}
+	return &qcall{name: name.text, args: args}, nil
+}
+
+// --- evaluation ---
+
+type vkind int
+
+const (
+	vNodes vkind = iota
+	vString
+	vNumber
+	vBool
+)
+
+type qvalue struct {
+	kind  vkind
+	nodes []*Element
+	s     string
+	n     float64
+	b     bool
+}
+
+func (v qvalue) boolean() bool {
+	switch v.kind {
+	case vNodes:
+		return len(v.nodes) > 0
+	case vString:
+		return v.s != ""
+	case vNumber:
+		return v.n != 0 && !math.IsNaN(v.n)
+	}
+	return v.b
+}
+
+func (v qvalue) str() string {
+	switch v.kind {
+	case vNodes:
+		if len(v.nodes) == 0 {
+			return ""
+		}
+		return v.nodes[0].stringValue()
+	case vString:
+		return v.s
+	case vNumber:
+		return numberString(v.n)
+	}
+	if v.b {
+		return "true"
+	}
+	return "false"
+}
+
+func (v qvalue) number() float64 {
+	switch v.kind {
+	case vNumber:
+		return v.n
+	case vBool:
+		if v.b {
+			return 1
+		}
+		return 0
+	}
+	return stringNumber(v.str())
+}
+
+// stringNumber converts like XPath's number(): optional white space, an
+// optional minus, digits with an optional decimal point; else NaN.
+func stringNumber(s string) float64 {
+	s = strings.Trim(s, " \t\r\n")
+	body := strings.TrimPrefix(s, "-")
+	if body == "" || body == "." {
+		return math.NaN()
+	}
+	dot := false
+	for i := 0; i < len(body); i++ {
+		c := body[i]
+		if c == '.' && !dot {
+			dot = true
+			continue
+		}
+		if c < '0' || c > '9' {
+			return math.NaN()
+		}
+	}
+	n, err := strconv.ParseFloat(s, 64)
+	if err != nil {
+		return math.NaN()
+	}
+	return n
+}
+
+func numberString(n float64) string {
+	switch {
+	case math.IsNaN(n):
+		return "NaN"
+	case math.IsInf(n, 1):
+		return "Infinity"
+	case math.IsInf(n, -1):
+		return "-Infinity"
+	case n == 0:
+		return "0"
+	}
+	return strconv.FormatFloat(n, 'f', -1, 64)
+}
+
+type qnode interface {
+	eval(ctx *Element) qvalue
+}
+
+type qconst struct{ v qvalue }
+
+func (c qconst) eval(*Element) qvalue { return c.v }
+
+type qpath struct{ steps []string }
+
+func (p qpath) eval(ctx *Element) qvalue {
+	nodes := []*Element{ctx}
+	for _, step := range p.steps {
+		var next []*Element
+		for _, n := range nodes {
+			switch step {
+			case ".":
+				next = append(next, n)
+			case "*":
+				next = append(next, n.Children...)
+			default:
+				for _, c := range n.Children {
+					if c.Name == step {
+						next = append(next, c)
+					}
+				}
+			}
+		}
+		nodes = next
+	}
+	return qvalue{kind: vNodes, nodes: nodes}
+}
+
+type qneg struct{ x qnode }
+
+func (n *qneg) eval(ctx *Element) qvalue {
+	return qvalue{kind: vNumber, n: -n.x.eval(ctx).number()}
+}
+
+type qbinary struct {
+	op   string
+	l, r qnode
+}
+
+func (b *qbinary) eval(ctx *Element) qvalue {
+	switch b.op {
+	case "or":
+		return qbool(b.l.eval(ctx).boolean() || b.r.eval(ctx).boolean())
+	case "and":
+		return qbool(b.l.eval(ctx).boolean() && b.r.eval(ctx).boolean())
+	case "=", "!=", "<", "<=", ">", ">=":
+		return qbool(compare(b.op, b.l.eval(ctx), b.r.eval(ctx)))
+	}
+	x, y := b.l.eval(ctx).number(), b.r.eval(ctx).number()
+	var n float64
+	switch b.op {
+	case "+":
+		n = x + y
+	case "-":
+		n = x - y
+	case "*":
+		n = x * y
+	case "div":
+		n = x / y
+	case "mod":
+		n = math.Mod(x, y)
+	}
+	return qvalue{kind: vNumber, n: n}
+}
+
+func qbool(b bool) qvalue { return qvalue{kind: vBool, b: b} }
+
+// compare implements XPath 1.0's comparison rules (section 3.4).
+func compare(op string, a, b qvalue) bool {
+	if a.kind == vNodes || b.kind == vNodes {
+		if a.kind == vNodes && b.kind == vNodes {
+			for _, x := range a.nodes {
+				xs := x.stringValue()
+				for _, y := range b.nodes {
+					if compareAtoms(op, qvalue{kind: vString, s: xs}, qvalue{kind: vString, s: y.stringValue()}) {
+						return true
+					}
+				}
+			}
+			return false
+		}
+		if b.kind == vNodes {
+			// Swap so the node-set is on the left, mirroring the operator.
+			return compare(mirror(op), b, a)
+		}
+		if b.kind == vBool {
+			return compareAtoms(op, qbool(a.boolean()), b)
+		}
+		for _, x := range a.nodes {
+			xv := qvalue{kind: vString, s: x.stringValue()}
+			if b.kind == vNumber {
+				xv = qvalue{kind: vNumber, n: stringNumber(xv.s)}
+			}
+			if compareAtoms(op, xv, b) {
+				return true
+			}
+		}
+		return false
+	}
+	return compareAtoms(op, a, b)
+}
+
+func mirror(op string) string {
+	switch op {
+	case "<":
+		return ">"
+	case "<=":
+		return ">="
+	case ">":
+		return "<"
+	case ">=":
+		return "<="
+	}
+	return op
+}
+
+func compareAtoms(op string, a, b qvalue) bool {
+	if op == "=" || op == "!=" {
+		var eq bool
+		switch {
+		case a.kind == vBool || b.kind == vBool:
+			eq = a.boolean() == b.boolean()
+		case a.kind == vNumber || b.kind == vNumber:
+			eq = a.number() == b.number()
+		default:
+			eq = a.str() == b.str()
+		}
+		return eq == (op == "=")
+	}
+	x, y := a.number(), b.number()
+	switch op {
+	case "<":
+		return x < y
+	case "<=":
+		return x <= y
+	case ">":
+		return x > y
+	}
+	return x >= y
+}
+
+type qcall struct {
+	name string
+	args []qnode
+}
+
+func (c *qcall) eval(ctx *Element) qvalue {
+	arg := func(i int) qvalue {
+		if i < len(c.args) {
+			return c.args[i].eval(ctx)
+		}
+		return qvalue{kind: vNodes, nodes: []*Element{ctx}}
+	}
+	switch c.name {
+	case "not":
+		return qbool(!arg(0).boolean())
+	case "true":
+		return qbool(true)
+	case "false":
+		return qbool(false)
+	case "boolean":
+		return qbool(arg(0).boolean())
+	case "string":
+		return qvalue{kind: vString, s: arg(0).str()}
+	case "number":
+		return qvalue{kind: vNumber, n: arg(0).number()}
+	case "count":
+		return qvalue{kind: vNumber, n: float64(len(arg(0).nodes))}
+	case "starts-with":
+		return qbool(strings.HasPrefix(arg(0).str(), arg(1).str()))
+	case "contains":
+		return qbool(strings.Contains(arg(0).str(), arg(1).str()))
+	case "string-length":
+		return qvalue{kind: vNumber, n: float64(utf8.RuneCountInString(arg(0).str()))}
+	case "concat":
+		var b strings.Builder
+		for i := range c.args {
+			b.WriteString(arg(i).str())
+		}
+		return qvalue{kind: vString, s: b.String()}
+	case "normalize-space":
+		return qvalue{kind: vString, s: strings.Join(strings.Fields(arg(0).str()), " ")}
+	}
+	// Unreachable: the parser admits only the functions above.
+	return qbool(false)
+}
