@@ -67,9 +67,16 @@ func AcquireLease(ctx context.Context, kv jetstream.KeyValue, session, owner str
 	return &Lease{kv: kv, session: session, owner: owner, ttl: ttl, rev: rev, lost: make(chan struct{})}, nil
 }
 
+// LeaseGrace is how long a lease's renewals may keep failing before its
+// holder counts it lost: a cluster that lost a node elects new leaders
+// within it, and no other process can take the lease meanwhile without the
+// quorum this holder cannot reach either.
+const LeaseGrace = 10 * time.Second
+
 // Keep renews the lease in the background, four times per time to live,
-// until Release. When a renewal fails (the lease expired or was taken),
-// Lost is closed.
+// until Release. A renewal that fails for want of an answer is tried
+// again; the lease is lost, and Lost closed, when another process holds
+// it, or when renewals have failed for LeaseGrace.
 func (l *Lease) Keep(ctx context.Context) {
 	ctx, l.stop = context.WithCancel(ctx)
 	l.wg.Add(1)
@@ -77,26 +84,59 @@ func (l *Lease) Keep(ctx context.Context) {
 		defer l.wg.Done()
 		t := time.NewTicker(l.ttl / 4)
 		defer t.Stop()
+		renewed := time.Now()
 		for {
 			select {
 			case <-ctx.Done():
 				return
 			case <-t.C:
 			}
-			rctx, cancel := context.WithTimeout(ctx, l.ttl/2)
-			l.mu.Lock()
-			rev, err := l.kv.Update(rctx, l.session, []byte(l.owner), l.rev)
-			if err == nil {
-				l.rev = rev
-			}
-			l.mu.Unlock()
-			cancel()
-			if err != nil && ctx.Err() == nil {
+			held, err := l.renew(ctx)
+			switch {
+			case ctx.Err() != nil:
+				return
+			case err == nil && held:
+				renewed = time.Now()
+				continue
+			case err == nil || time.Since(renewed) > LeaseGrace:
 				close(l.lost)
 				return
 			}
 		}
 	}()
+}
+
+// renew extends the lease; held is false when another process holds it.
+// An expired lease that nobody took is taken again.
+func (l *Lease) renew(ctx context.Context) (held bool, err error) {
+	ctx, cancel := context.WithTimeout(ctx, l.ttl/2)
+	defer cancel()
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	rev, err := l.kv.Update(ctx, l.session, []byte(l.owner), l.rev)
+	if err == nil {
+		l.rev = rev
+		return true, nil
+	}
+	e, gerr := l.kv.Get(ctx, l.session)
+	switch {
+	case errors.Is(gerr, jetstream.ErrKeyNotFound):
+		rev, err = l.kv.Create(ctx, l.session, []byte(l.owner))
+		if errors.Is(err, jetstream.ErrKeyExists) {
+			return false, nil // someone was quicker
+		}
+	case gerr != nil:
+		return false, gerr
+	case string(e.Value()) != l.owner:
+		return false, nil
+	default:
+		rev, err = e.Revision(), nil // ours, renewed by an attempt whose answer was lost
+	}
+	if err != nil {
+		return false, err
+	}
+	l.rev = rev
+	return true, nil
 }
 
 // Lost is closed when the lease could not be renewed: another process may

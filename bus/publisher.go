@@ -88,7 +88,8 @@ type Publisher struct {
 	hist  *hdrhistogram.Histogram
 	msg   *intentMsg
 	model string
-	sum   atomic.Pointer[Summary] // set when the goroutine stops
+	raw   atomic.Pointer[Summary] // what was sent, set when the goroutine stops
+	sum   atomic.Pointer[Summary] // what the server routed, set by Close
 }
 
 // Summary is what a publisher did.
@@ -207,7 +208,7 @@ func (p *Publisher) awaitEchoes(ctx context.Context) {
 // settle makes the final summary count what the server never routed as
 // dropped.
 func (p *Publisher) settle() {
-	s := p.sum.Load()
+	s := p.raw.Load()
 	if s == nil {
 		return
 	}
@@ -231,7 +232,7 @@ func (p *Publisher) Summary() Summary {
 func (p *Publisher) Report() (string, any) { return "publisher", p.Summary() }
 
 func (p *Publisher) finish() {
-	p.sum.Store(&Summary{Published: p.published.Load(), Dropped: p.dropped.Load(), Errors: p.errs.Load(), Latency: p.latency()})
+	p.raw.Store(&Summary{Published: p.published.Load(), Dropped: p.dropped.Load(), Errors: p.errs.Load(), Latency: p.latency()})
 }
 
 func (p *Publisher) publish(in *decoder.Intent) {

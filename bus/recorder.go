@@ -32,10 +32,17 @@ type RecorderOptions struct {
 	// Lossless makes recording wait for room instead of counting a gap,
 	// for runs that go as fast as possible rather than in real time.
 	Lossless bool
-	// MsgIDPrefix, when set, gives each bin the JetStream message id
-	// prefix+seq, so a bin recorded again (by a process that took the
-	// session over) is stored once.
+	// MsgIDPrefix starts the JetStream message id of every message (bins:
+	// prefix+seq), so a message sent again (after a lost acknowledgement,
+	// or by a process that took the session over) is stored once; default
+	// <session>:<start time>:.
 	MsgIDPrefix string
+	// GiveUp bounds how long a message is sent again before it counts as a
+	// gap (default 30 s: a cluster electing a new leader takes seconds).
+	GiveUp time.Duration
+	// Ready, when set, holds messages until it is closed: the session's
+	// stream is still being prepared.
+	Ready <-chan struct{}
 	// Log receives gap reports.
 	Log zerolog.Logger
 }
@@ -51,6 +58,12 @@ func (o *RecorderOptions) EnsureDefaults(buffer int) {
 	}
 	if o.AckWait <= 0 {
 		o.AckWait = 10 * time.Second
+	}
+	if o.GiveUp <= 0 {
+		o.GiveUp = 30 * time.Second
+	}
+	if o.MsgIDPrefix == "" {
+		o.MsgIDPrefix = fmt.Sprintf("%s:%d:", o.Session, time.Now().UnixNano())
 	}
 }
 
@@ -70,14 +83,17 @@ type RecordingStats struct {
 // logged, never waited for. A Recorder is a pipeline.Output; intents reach
 // the same stream from the publisher's core-NATS messages.
 type Recorder struct {
-	js   jetstream.JetStream
-	opts RecorderOptions
-	name string
-	subj string
-	bins bool // Consume records the bin
-	q    *handoff.Queue[[]byte]
+	opts  RecorderOptions
+	name  string
+	subj  string
+	kind  string // in message ids of messages without a bin seq
+	bins  bool   // Consume records the bin
+	q     *handoff.Queue[[]byte]
+	store *storer // owned by the queue's goroutine, then by Close
+	n     uint64  // messages numbered so far, for their ids
+	hard  context.Context
 
-	sent, failed, gaps atomic.Uint64
+	recorded, gaps atomic.Uint64
 }
 
 // NewRecorder prepares a recorder of the bins the pipeline feeds it, on
@@ -85,7 +101,7 @@ type Recorder struct {
 // PrepareRecording).
 func NewRecorder(nc *nats.Conn, opts RecorderOptions) (*Recorder, error) {
 	opts.EnsureDefaults(8192)
-	r, err := newRecorder(nc, opts, "recording", BinsSubject(opts.Session))
+	r, err := newRecorder(nc, opts, "recording", BinsSubject(opts.Session), "")
 	if r != nil {
 		r.bins = true
 	}
@@ -96,48 +112,45 @@ func NewRecorder(nc *nats.Conn, opts RecorderOptions) (*Recorder, error) {
 // feed it through RecordFrame. Its buffer holds whole frames.
 func NewFrameRecorder(nc *nats.Conn, opts RecorderOptions) (*Recorder, error) {
 	opts.EnsureDefaults(256)
-	return newRecorder(nc, opts, "raw_recording", RawSubject(opts.Session))
+	return newRecorder(nc, opts, "raw_recording", RawSubject(opts.Session), "f")
 }
 
 // NewSnapshotRecorder prepares a recorder of decoder checkpoints on
 // bci.<session>.snapshot; feed it through RecordFunc.
 func NewSnapshotRecorder(nc *nats.Conn, opts RecorderOptions) (*Recorder, error) {
 	opts.EnsureDefaults(16)
-	return newRecorder(nc, opts, "snapshots", SnapshotSubject(opts.Session))
+	return newRecorder(nc, opts, "snapshots", SnapshotSubject(opts.Session), "s")
 }
 
-func newRecorder(nc *nats.Conn, opts RecorderOptions, name, subj string) (*Recorder, error) {
+func newRecorder(nc *nats.Conn, opts RecorderOptions, name, subj, kind string) (*Recorder, error) {
 	if err := ValidateSession(opts.Session); err != nil {
 		return nil, err
 	}
-	r := &Recorder{opts: opts, name: name, subj: subj}
+	r := &Recorder{opts: opts, name: name, subj: subj, kind: kind}
 	r.q = handoff.New(opts.Buffer, opts.Lossless, handoff.Consumer[[]byte]{
 		Handle: r.publish,
+		Tick:   func() { r.store.poll() }, Period: 20 * time.Millisecond,
 		Abandon: func(n uint64) {
 			for range n {
 				r.gap("recorder stopped", context.Canceled)
 			}
 		},
 	})
-	js, err := jetstream.New(nc,
-		jetstream.WithPublishAsyncMaxPending(opts.Window),
-		jetstream.WithPublishAsyncErrHandler(func(_ jetstream.JetStream, _ *nats.Msg, err error) {
-			r.failed.Add(1)
-			r.gap("JetStream rejected a message", err)
-		}),
-	)
+	js, err := jetstream.New(nc, jetstream.WithPublishAsyncMaxPending(opts.Window),
+		jetstream.WithPublishAsyncTimeout(opts.AckWait/2))
 	if err != nil {
 		return nil, fmt.Errorf("recorder: %w", err)
 	}
-	r.js = js
+	r.store = &storer{js: js, window: opts.Window, giveUp: opts.GiveUp,
+		stored: func() { r.recorded.Add(1) }, gap: r.gap}
 	return r, nil
 }
 
-// Stats returns the recorder's counters. Recorded counts messages sent to
-// JetStream and not rejected; after Close has returned without error every
-// one of them has been acknowledged.
+// Stats returns the recorder's counters. Recorded counts messages
+// JetStream acknowledged; once Close has returned, every message is either
+// recorded or a gap.
 func (r *Recorder) Stats() RecordingStats {
-	return RecordingStats{Recorded: r.sent.Load() - r.failed.Load(), Gaps: r.gaps.Load()}
+	return RecordingStats{Recorded: r.recorded.Load(), Gaps: r.gaps.Load()}
 }
 
 // Report implements pipeline.Reporter.
@@ -189,11 +202,15 @@ func (r *Recorder) RecordFrame(f *acquire.Frame) {
 }
 
 // Start implements pipeline.Output.
-func (r *Recorder) Start(ctx context.Context) error { return r.q.Start(ctx) }
+func (r *Recorder) Start(ctx context.Context) error {
+	r.hard = ctx
+	return r.q.Start(ctx)
+}
 
 // Close implements pipeline.Output: it records what is buffered and waits
-// for JetStream's acks, bounded by ctx (or AckWait when ctx has no
-// deadline).
+// for JetStream's acknowledgements, sending again what failed, bounded by
+// ctx (or AckWait when ctx has no deadline); what is still unacknowledged
+// then is counted as gaps.
 func (r *Recorder) Close(ctx context.Context) error {
 	if err := r.q.Close(ctx); err != nil {
 		return fmt.Errorf("recorder %s: %w", r.subj, err)
@@ -203,28 +220,31 @@ func (r *Recorder) Close(ctx context.Context) error {
 		ctx, cancel = context.WithTimeout(ctx, r.opts.AckWait)
 		defer cancel()
 	}
-	select {
-	case <-r.js.PublishAsyncComplete():
-		return nil
-	case <-ctx.Done():
-		return fmt.Errorf("recorder %s: %d messages still unacknowledged: %w", r.subj, r.js.PublishAsyncPending(), ctx.Err())
+	if err := r.store.drain(ctx); err != nil {
+		return fmt.Errorf("recorder %s: %w", r.subj, err)
 	}
+	return nil
 }
 
 func (r *Recorder) publish(slot *[]byte) {
-	// The ack future keeps the message until the ack arrives, so it gets
-	// its own copy; the slot is reused at once.
-	m := &nats.Msg{Subject: r.subj, Data: append([]byte(nil), *slot...), Header: nats.Header{}}
-	if seq, ok := acquire.BinMessageSeq(*slot); ok {
-		s := strconv.FormatUint(seq, 10)
-		m.Header.Set(HeaderSeq, s)
-		if r.opts.MsgIDPrefix != "" {
-			m.Header.Set(nats.MsgIdHdr, r.opts.MsgIDPrefix+s)
+	if r.opts.Ready != nil {
+		select {
+		case <-r.opts.Ready:
+		case <-r.hard.Done():
+			r.gap("the recording's stream was never ready", r.hard.Err())
+			return
 		}
 	}
-	if _, err := r.js.PublishMsgAsync(m); err != nil {
-		r.gap("recording window stalled", err)
-		return
+	// The message is kept until it is stored, so it gets its own copy;
+	// the slot is reused at once.
+	m := &nats.Msg{Subject: r.subj, Data: append([]byte(nil), *slot...), Header: nats.Header{}}
+	if seq, ok := acquire.BinMessageSeq(*slot); ok && r.bins {
+		s := strconv.FormatUint(seq, 10)
+		m.Header.Set(HeaderSeq, s)
+		m.Header.Set(nats.MsgIdHdr, r.opts.MsgIDPrefix+s)
+	} else {
+		m.Header.Set(nats.MsgIdHdr, r.opts.MsgIDPrefix+r.kind+strconv.FormatUint(r.n, 10))
 	}
-	r.sent.Add(1)
+	r.n++
+	r.store.send(m)
 }

@@ -169,19 +169,41 @@ func readSessionInfo(ctx context.Context, s jetstream.Stream, session string) (S
 // ErrRecorded is returned when a recording would overwrite another.
 var ErrRecorded = errors.New("session already recorded")
 
-// PrepareRecording readies the stream of a new recording of session: it
-// refuses to mix with an earlier recording of the same name unless
-// overwrite is set, in which case the earlier one is purged.
+// PrepareRecording readies the stream of a new recording of session (see
+// CheckRecording, then EnsureStream).
 func PrepareRecording(ctx context.Context, js jetstream.JetStream, session string, info SessionInfo, replicas int, overwrite bool) (jetstream.Stream, error) {
-	if s, err := js.Stream(ctx, StreamName(session)); err == nil {
-		if n := s.CachedInfo().State.Msgs; n > 0 {
-			if !overwrite {
-				return nil, fmt.Errorf("%w: stream %s holds %d messages (use another session name, or overwrite it)", ErrRecorded, StreamName(session), n)
-			}
-			if err := s.Purge(ctx); err != nil {
-				return nil, fmt.Errorf("purge %s: %w", StreamName(session), err)
-			}
-		}
+	if err := CheckRecording(ctx, js, session, overwrite); err != nil {
+		return nil, err
 	}
 	return EnsureStream(ctx, js, session, info, replicas)
+}
+
+// CheckRecording refuses to mix a new recording of session with an
+// earlier one, unless overwrite is set, in which case the earlier one is
+// purged. It is to be asked before the new recording's stream is made.
+func CheckRecording(ctx context.Context, js jetstream.JetStream, session string, overwrite bool) error {
+	s, err := js.Stream(ctx, StreamName(session))
+	if errors.Is(err, jetstream.ErrStreamNotFound) {
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("stream %s: %w", StreamName(session), err)
+	}
+	info, err := s.Info(ctx, jetstream.WithSubjectFilter(MetaSubject(session)))
+	if err != nil {
+		return fmt.Errorf("stream %s: %w", StreamName(session), err)
+	}
+	// Descriptions alone (an earlier attempt that got no further) are not
+	// a recording.
+	n := info.State.Msgs - info.State.Subjects[MetaSubject(session)]
+	switch {
+	case n == 0:
+		return nil
+	case !overwrite:
+		return fmt.Errorf("%w: stream %s holds %d messages (use another session name, or overwrite it)", ErrRecorded, StreamName(session), n)
+	}
+	if err := s.Purge(ctx); err != nil {
+		return fmt.Errorf("purge %s: %w", StreamName(session), err)
+	}
+	return nil
 }

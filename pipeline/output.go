@@ -25,7 +25,9 @@ type Output interface {
 	Start(ctx context.Context) error
 	// Close finishes what the output holds (publish, flush, wait for
 	// acknowledgements) and stops it, giving up when ctx ends (the
-	// graceful stop, bounded).
+	// graceful stop, bounded). After the hard stop, Close may be called
+	// again: it then returns once the output has stopped, with its counts
+	// final.
 	Close(ctx context.Context) error
 }
 

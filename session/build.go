@@ -2,9 +2,6 @@ package session
 
 import (
 	"context"
-	"fmt"
-
-	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/bci-decode/bci-decode/bus"
 	"github.com/bci-decode/bci-decode/decoder"
@@ -14,17 +11,9 @@ import (
 // build makes the pipeline and the session's outputs, in the order they
 // are fed: the publisher first, so a live intent is on its way before
 // anything else looks at it.
-func build(ctx context.Context, opts Options) (*live, error) {
-	l := &live{opts: opts}
-	js, err := l.openModels(ctx)
-	if err != nil {
-		return nil, err
-	}
-	if opts.Record {
-		if err := l.prepareRecording(ctx, js); err != nil {
-			return nil, err
-		}
-	}
+func build(ctx context.Context, opts Options, js *setup) (*live, error) {
+	l := &live{opts: opts, js: js}
+	var err error
 	l.p, err = pipeline.New(opts.Source, opts.Model, pipeline.Options{Output: opts.Output, Process: opts.Process, Takeover: opts.Takeover})
 	if err != nil {
 		return nil, err
@@ -66,14 +55,14 @@ func (l *live) addRecorders(context.Context) error {
 	if !o.Record {
 		return nil
 	}
-	ro := bus.RecorderOptions{Session: o.Session, Lossless: !o.Realtime, Log: o.Log, MsgIDPrefix: o.MsgIDPrefix}
+	ro := bus.RecorderOptions{Session: o.Session, Lossless: !o.Realtime, Log: o.Log, MsgIDPrefix: o.MsgIDPrefix, Ready: l.js.ready}
 	var err error
 	if l.rec, err = bus.NewRecorder(o.Conn, ro); err != nil {
 		return err
 	}
 	l.outputs = append(l.outputs, l.rec)
 	if _, ok := o.Model.Decoder.(decoder.StateSaver); ok && o.SnapshotEvery > 0 {
-		snap, err := bus.NewSnapshotRecorder(o.Conn, bus.RecorderOptions{Session: o.Session, Log: o.Log})
+		snap, err := bus.NewSnapshotRecorder(o.Conn, bus.RecorderOptions{Session: o.Session, Log: o.Log, Ready: l.js.ready})
 		if err != nil {
 			return err
 		}
@@ -123,25 +112,4 @@ func (l *live) addPlugins(ctx context.Context) error {
 		}
 	}
 	return nil
-}
-
-func (l *live) prepareRecording(ctx context.Context, js jetstream.JetStream) error {
-	o := l.opts
-	info := bus.SessionInfo{Shape: o.Source.Shape(), Output: o.Output}
-	if o.Append {
-		if _, err := bus.EnsureStream(ctx, js, o.Session, info, o.Replicas); err != nil {
-			return err
-		}
-	} else if _, err := bus.PrepareRecording(ctx, js, o.Session, info, o.Replicas, o.Overwrite); err != nil {
-		return err
-	}
-	b, hash, err := decoder.Encode(o.Model.Decoder, o.Model.Info)
-	if err != nil {
-		return err
-	}
-	if hash != o.Model.Hash {
-		return fmt.Errorf("model re-encodes to %.12s, not its hash %.12s", hash, o.Model.Hash)
-	}
-	_, err = l.models.Put(ctx, b)
-	return err
 }

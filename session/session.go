@@ -14,7 +14,6 @@ import (
 	"time"
 
 	"github.com/nats-io/nats.go"
-	"github.com/nats-io/nats.go/jetstream"
 	"github.com/rs/zerolog"
 
 	"github.com/bci-decode/bci-decode/acquire"
@@ -87,6 +86,10 @@ type Options struct {
 	LeaseTTL time.Duration
 	// CloseTimeout bounds the graceful close of the outputs (default 15 s).
 	CloseTimeout time.Duration
+	// StartupTimeout bounds how long setting up the recording and the
+	// model store may retry while JetStream does not answer (default 30
+	// s: a cluster that lost a node is back within seconds).
+	StartupTimeout time.Duration
 	// Log receives the session's events.
 	Log zerolog.Logger
 }
@@ -99,6 +102,9 @@ func (o *Options) EnsureDefaults() {
 	}
 	if o.LeaseTTL <= 0 {
 		o.LeaseTTL = time.Second
+	}
+	if o.StartupTimeout <= 0 {
+		o.StartupTimeout = 30 * time.Second
 	}
 	o.Output.EnsureDefaults()
 }
@@ -142,7 +148,10 @@ type Result struct {
 	Outputs map[string]any `json:"outputs,omitempty"`
 	// Source holds the source's report (lost frames, time jumps), when it
 	// keeps one.
-	Source  any           `json:"source,omitempty"`
+	Source any `json:"source,omitempty"`
+	// Setup says whether the session's JetStream side (lease, model store,
+	// recording) ever became ready.
+	Setup   SetupState    `json:"setup"`
 	Elapsed time.Duration `json:"-"`
 }
 
@@ -153,7 +162,7 @@ var ErrRecorded = bus.ErrRecorded
 type live struct {
 	opts    Options
 	p       *pipeline.Pipeline
-	models  *bus.Models
+	js      *setup
 	pub     *bus.Publisher
 	rec     *bus.Recorder
 	raw     *bus.Recorder
@@ -170,12 +179,17 @@ func Run(ctx context.Context, opts Options) (Result, error) {
 	if err := opts.Validate(); err != nil {
 		return Result{}, err
 	}
-	ctx, release, err := hold(ctx, opts)
+	// The session's own context ends with the caller's, or when another
+	// process turns out to hold its lease.
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	js, err := startSetup(ctx, opts, cancel)
 	if err != nil {
 		return Result{}, fmt.Errorf("session %s: %w", opts.Session, err)
 	}
-	defer release()
-	l, err := build(ctx, opts)
+	defer js.close()
+	defer cancel() // before js.close, which waits for the setup's goroutines
+	l, err := build(ctx, opts, js)
 	if err != nil {
 		return Result{}, fmt.Errorf("session %s: %w", opts.Session, err)
 	}
@@ -221,24 +235,34 @@ func (l *live) startOutputs(ctx context.Context) error {
 	return nil
 }
 
-// closeOutputs closes the first n outputs in reverse order, gracefully
-// within CloseTimeout, then calls hardStop, which ends whatever is left.
+// closeOutputs closes the first n outputs in reverse order, each
+// gracefully within CloseTimeout, then calls hardStop, which ends whatever
+// is left; the outputs that did not close in time are closed once more, so
+// that what they counted as lost is in their final counts.
 func (l *live) closeOutputs(ctx context.Context, n int, hardStop func()) error {
-	closeCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), l.opts.CloseTimeout)
-	defer cancel()
 	var errs []error
+	var late []pipeline.Output
 	for i := n - 1; i >= 0; i-- {
+		closeCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), l.opts.CloseTimeout)
 		if err := l.outputs[i].Close(closeCtx); err != nil {
 			errs = append(errs, err)
+			late = append(late, l.outputs[i])
 		}
+		cancel()
 	}
 	hardStop()
+	for _, o := range late {
+		settleCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 2*time.Second)
+		_ = o.Close(settleCtx) // its error was reported above
+		cancel()
+	}
 	return errors.Join(errs...)
 }
 
 func (l *live) result(elapsed time.Duration) Result {
 	res := Result{Session: l.opts.Session, Stats: l.p.Stats(), Publish: l.pub.Summary(), Score: l.score.score(), Outputs: l.reports(), Elapsed: elapsed}
 	res.Model, res.Decoder = l.p.Model()
+	res.Setup = l.js.state()
 	if r, ok := l.opts.Source.(pipeline.Reporter); ok {
 		_, res.Source = r.Report()
 	}
@@ -278,6 +302,9 @@ func (l *live) status(st *bus.Status) {
 	if sc := l.score.score(); sc != nil {
 		st.Outputs["score"] = sc
 	}
+	if s := l.js.state(); !s.Ready {
+		st.Outputs["setup"] = s
+	}
 	if r, ok := l.opts.Source.(pipeline.Reporter); ok {
 		_, st.Source = r.Report()
 	}
@@ -285,10 +312,11 @@ func (l *live) status(st *bus.Status) {
 
 // Swap implements bus.Controller.
 func (l *live) Swap(ctx context.Context, hash string) error {
-	if l.models == nil {
-		return errors.New("model swaps need JetStream")
+	models := l.js.models.Load()
+	if models == nil {
+		return errors.New("the model store is not ready (JetStream not answering, or not enabled)")
 	}
-	m, err := l.models.Get(ctx, hash)
+	m, err := models.Get(ctx, hash)
 	if err != nil {
 		return err
 	}
@@ -307,69 +335,4 @@ func (l *live) Info() bus.ControlInfo {
 		info.Record = &st
 	}
 	return info
-}
-
-// openModels opens the model store when the session records or takes
-// swaps.
-func (l *live) openModels(ctx context.Context) (jetstream.JetStream, error) {
-	o := l.opts
-	if !o.Record && !o.Control {
-		return nil, nil
-	}
-	js, err := jetstream.New(o.Conn)
-	if err != nil {
-		return nil, err
-	}
-	if l.models, err = bus.OpenModels(ctx, js, o.Replicas); err != nil {
-		if o.Record {
-			return nil, fmt.Errorf("%w (is JetStream enabled on the server?)", err)
-		}
-		// Control without JetStream still pauses, resumes and reports;
-		// only swaps need the model store.
-		o.Log.Warn().Err(err).Msg("no model store: control will refuse swaps")
-		l.models = nil
-	}
-	return js, nil
-}
-
-// hold takes the session's lease for opts.Owner, and returns a context that
-// ends when the lease is lost, and the function that releases it.
-func hold(ctx context.Context, opts Options) (context.Context, func(), error) {
-	if opts.Owner == "" {
-		return ctx, func() {}, nil
-	}
-	js, err := jetstream.New(opts.Conn)
-	var kv jetstream.KeyValue
-	if err == nil {
-		kv, err = bus.OpenLeases(ctx, js, opts.LeaseTTL, opts.Replicas)
-	}
-	if err != nil {
-		opts.Log.Warn().Err(err).Msg("no lease bucket (is JetStream enabled?): cannot make sure no other process decodes this session")
-		return ctx, func() {}, nil
-	}
-	lease, err := bus.AcquireLease(ctx, kv, opts.Session, opts.Owner, opts.LeaseTTL)
-	if err != nil {
-		return nil, nil, err
-	}
-	lease.Keep(context.WithoutCancel(ctx))
-	ctx, cancel := context.WithCancel(ctx)
-	watched := make(chan struct{})
-	go func() {
-		defer close(watched)
-		select {
-		case <-lease.Lost():
-			opts.Log.Error().Str("session", opts.Session).Msg("lease lost: another process may decode this session; stopping")
-			cancel()
-		case <-ctx.Done():
-		}
-	}()
-	return ctx, func() {
-		cancel()
-		<-watched
-		rctx, rcancel := context.WithTimeout(context.Background(), 2*time.Second)
-		defer rcancel()
-		if err := lease.Release(rctx); err != nil {
-			opts.Log.Warn().Err(err).Msg("lease not released; it will expire")
-		}
-	}, nil
 }

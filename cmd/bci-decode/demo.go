@@ -106,15 +106,21 @@ func (l *liveFlags) run(ctx context.Context, opts session.Options, jsonOut bool,
 	log.Info().Str("session", opts.Session).Str("subject", bus.IntentSubject(opts.Session)).
 		Str("decoder", opts.Model.Kind()).Str("model", opts.Model.Hash).Bool("record", opts.Record).Msg("decoding")
 	res, err := session.Run(ctx, opts)
-	if err != nil {
+	if res.Session == "" { // nothing decoded: the session never started
 		return err
 	}
 	if ctx.Err() != nil {
 		log.Info().Msg("interrupted; summary of what was decoded")
 	}
+	// A session that decoded prints its summary even when closing its
+	// outputs failed (a recording left unacknowledged): that is when the
+	// counts matter most.
 	if jsonOut {
-		return writeJSONLine(stdout, res)
+		if jerr := writeJSONLine(stdout, res); jerr != nil {
+			return jerr
+		}
+	} else {
+		res.WriteText(stdout)
 	}
-	res.WriteText(stdout)
-	return nil
+	return err
 }

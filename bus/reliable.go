@@ -1,0 +1,109 @@
+package bus
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+)
+
+// storer stores messages in JetStream asynchronously and does not give up
+// on them lightly: a message whose acknowledgement fails or times out (a
+// node of a cluster died, the stream is electing a leader) is sent again,
+// with its message id so the stream keeps it once, until it is stored or
+// giveUp has passed since it was first sent. Only then is it a gap. It is
+// used by one goroutine.
+type storer struct {
+	js       jetstream.JetStream
+	window   int
+	giveUp   time.Duration
+	inflight []sent
+	retry    []sent
+	stored   func()
+	gap      func(what string, err error)
+}
+
+// sent is a message and its latest attempt.
+type sent struct {
+	msg   *nats.Msg
+	fut   jetstream.PubAckFuture
+	first time.Time
+}
+
+// send stores m (which must carry a message id); it never blocks for long.
+func (s *storer) send(m *nats.Msg) {
+	s.poll()
+	s.attempt(sent{msg: m, first: time.Now()})
+}
+
+func (s *storer) attempt(x sent) {
+	if len(s.inflight) >= s.window {
+		s.retry = append(s.retry, x) // the window is full: later
+		return
+	}
+	fut, err := s.js.PublishMsgAsync(x.msg)
+	if err != nil {
+		s.failed(x, err)
+		return
+	}
+	x.fut = fut
+	s.inflight = append(s.inflight, x)
+}
+
+// failed sends x again later, or gives it up as a gap once giveUp passed.
+func (s *storer) failed(x sent, err error) {
+	if time.Since(x.first) > s.giveUp {
+		s.gap("not stored in time", err)
+		return
+	}
+	s.retry = append(s.retry, x)
+}
+
+// poll collects the acknowledgements that came, and sends again what
+// failed or waits for room.
+func (s *storer) poll() {
+	keep := s.inflight[:0]
+	for _, x := range s.inflight {
+		select {
+		case <-x.fut.Ok():
+			s.stored()
+		case err := <-x.fut.Err():
+			s.failed(x, err)
+		default:
+			keep = append(keep, x)
+		}
+	}
+	clear(s.inflight[len(keep):])
+	s.inflight = keep
+	retry := s.retry
+	s.retry = nil
+	for _, x := range retry {
+		s.attempt(x)
+	}
+}
+
+// pending is the number of messages not yet stored or given up.
+func (s *storer) pending() int { return len(s.inflight) + len(s.retry) }
+
+// drain waits until every message is stored or given up, or ctx ends; what
+// is left then is counted as gaps.
+func (s *storer) drain(ctx context.Context) error {
+	t := time.NewTicker(10 * time.Millisecond)
+	defer t.Stop()
+	for s.pending() > 0 {
+		select {
+		case <-ctx.Done():
+			n := s.pending()
+			for range n {
+				s.gap("not acknowledged before the recorder closed", ctx.Err())
+			}
+			s.inflight, s.retry = nil, nil
+			return fmt.Errorf("%d messages still unacknowledged when the recorder closed, counted as gaps: %w", n, ctx.Err())
+		case <-t.C:
+			s.poll()
+		}
+	}
+	return nil
+}

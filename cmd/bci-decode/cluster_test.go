@@ -1,0 +1,140 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/nats-io/nats.go/jetstream"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/bci-decode/bci-decode/bus"
+)
+
+// TestClusterSurvivesLosingANode runs the README's three-node example:
+// three decoders, each with an embedded server that is one node of a NATS
+// cluster, each recording its session with three replicas. It kills each
+// node in turn (kill -9) at a different moment: while the cluster forms
+// (when JetStream needs some twenty seconds to recover), while it decodes,
+// and late; and checks that the survivors decode to the end, print their
+// summaries, record every bin without a gap, and that their recordings
+// read back in full from the cluster.
+func TestClusterSurvivesLosingANode(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs a three-node cluster three times")
+	}
+	dir := t.TempDir()
+	rec := filepath.Join(dir, "r.bcr")
+	code, _, stderr := cli(t, "simulate", "--out", rec, "--duration", "60s")
+	require.Equal(t, 0, code, stderr)
+	model := filepath.Join(dir, "m.bcim")
+	code, _, stderr = cli(t, "train", "--data", rec, "--out", model)
+	require.Equal(t, 0, code, stderr)
+	for victim, at := range []time.Duration{3 * time.Second, 12 * time.Second, 22 * time.Second} {
+		t.Run(fmt.Sprintf("node%d_after_%v", victim, at), func(t *testing.T) {
+			clusterLosesNode(t, model, victim, at)
+		})
+	}
+}
+
+func clusterLosesNode(t *testing.T, model string, victim int, at time.Duration) {
+	const nodes, bins = 3, 1500 // 30 s of 20 ms bins
+	data := t.TempDir()
+	client, routes := make([]string, nodes), make([]string, nodes)
+	cluster := make([]string, nodes)
+	for i := range nodes {
+		client[i], cluster[i] = freePort(t), freePort(t)
+		routes[i] = "nats://" + cluster[i]
+	}
+	type node struct {
+		wait           func() error
+		stdout, stderr *bytes.Buffer
+	}
+	procs := make([]node, nodes)
+	for i := range nodes {
+		cmd, out, errb := spawn(t, "run", "--model", model, "--session", fmt.Sprintf("s%d", i), "--record", "--replicas", "3",
+			"--duration", "30s", "--server-name", fmt.Sprintf("n%d", i), "--nats-listen", client[i], "--cluster-listen", cluster[i],
+			"--routes", strings.Join(routes, ","), "--data-dir", data, "--json")
+		procs[i] = node{wait: cmd.Wait, stdout: out, stderr: errb}
+		if i == victim {
+			time.AfterFunc(at, func() { _ = cmd.Process.Kill() })
+		}
+	}
+	for i := range nodes {
+		err := procs[i].wait()
+		if i == victim {
+			continue
+		}
+		require.NoError(t, err, "node %d: %s", i, tail(procs[i].stderr.String(), 12))
+		var sum struct {
+			Bins      uint64              `json:"bins"`
+			Recording *bus.RecordingStats `json:"recording"`
+		}
+		lines := strings.Split(strings.TrimSpace(procs[i].stdout.String()), "\n")
+		require.NoError(t, json.Unmarshal([]byte(lines[len(lines)-1]), &sum), "node %d printed its summary", i)
+		assert.Equal(t, uint64(bins), sum.Bins, "node %d decoded to the end", i)
+		require.NotNil(t, sum.Recording)
+		assert.Equal(t, uint64(bins), sum.Recording.Recorded, "node %d recorded every bin", i)
+		assert.Zero(t, sum.Recording.Gaps, "node %d: no gap", i)
+	}
+	checkRecordings(t, data, client, routes, cluster, victim, bins)
+}
+
+// checkRecordings restarts the cluster's surviving nodes' stores as a fresh
+// cluster of two (the third node stays dead) and reads every survivor's
+// session back.
+func checkRecordings(t *testing.T, data string, client, routes, cluster []string, victim, bins int) {
+	var urls []string
+	for i := range client {
+		if i == victim {
+			continue
+		}
+		srv, err := bus.StartServer(bus.ServerOptions{Listen: client[i], DataDir: data, Name: fmt.Sprintf("n%d", i),
+			ClusterListen: cluster[i], Routes: routes})
+		require.NoError(t, err)
+		defer func() {
+			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+			defer cancel()
+			_ = srv.Shutdown(ctx)
+		}()
+		urls = append(urls, srv.ClientURL())
+	}
+	nc, err := bus.Connect(urls[0], bus.ConnectOptions{Name: "check"})
+	require.NoError(t, err)
+	defer nc.Close()
+	js, err := jetstream.New(nc)
+	require.NoError(t, err)
+	for i := range client {
+		if i == victim {
+			continue
+		}
+		name := fmt.Sprintf("s%d", i)
+		require.Eventually(t, func() bool {
+			ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+			defer cancel()
+			s, err := js.Stream(ctx, bus.StreamName(name))
+			if err != nil {
+				return false
+			}
+			info, err := s.Info(ctx, jetstream.WithSubjectFilter(bus.BinsSubject(name)))
+			return err == nil && info.State.Subjects[bus.BinsSubject(name)] == uint64(bins)
+		}, 30*time.Second, 200*time.Millisecond, "every bin of %s reads back from the cluster", name)
+	}
+}
+
+// tail returns the last n lines of s that are not informational logs.
+func tail(s string, n int) string {
+	var keep []string
+	for _, l := range strings.Split(strings.TrimSpace(s), "\n") {
+		if !strings.Contains(l, `"level":"info"`) {
+			keep = append(keep, l)
+		}
+	}
+	return strings.Join(keep[max(0, len(keep)-n):], "\n")
+}
