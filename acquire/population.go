@@ -80,3 +80,13 @@ func (p *Population) Fire(r *rand.Rand, vx, vy float64, out []float32) {
 		out[i] = float32(poisson(r, math.Max(rate, 0)*p.dt))
 	}
 }
+
+// Shift moves every neuron's baseline by a normal step of standard
+// deviation sd Hz (rectified at 0), drawn from r: the change in baseline
+// firing between two recording sessions (a day apart, say), beside the
+// slow drift within one.
+func (p *Population) Shift(r *rand.Rand, sd float64) {
+	for i := range p.base {
+		p.base[i] = math.Max(0, p.base[i]+sd*r.NormFloat64())
+	}
+}

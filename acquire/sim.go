@@ -169,6 +169,11 @@ func (s *Simulator) Shape() Shape {
 	return Shape{Channels: s.cfg.Channels, BinWidth: s.cfg.BinWidth, ChannelNames: s.pop.ChannelNames(), Targets: SimTargetNames}
 }
 
+// Population is the simulator's neurons, in the state the stream has left
+// them (their baselines drift): a closed-loop user continues with them
+// after a calibration block.
+func (s *Simulator) Population() *Population { return s.pop }
+
 // Config returns the simulator's settings with defaults filled in.
 func (s *Simulator) Config() SimConfig { return s.cfg }
 
