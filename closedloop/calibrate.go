@@ -2,6 +2,7 @@ package closedloop
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"math/rand/v2"
 	"time"
@@ -33,6 +34,10 @@ type CalibrationOptions struct {
 	// fitting (a control that must fail in closed loop: the decoder reads
 	// every neuron with another neuron's weights).
 	Shuffle bool
+	// Model, when set, is a decoder calibrated before (a model file): it
+	// is used as it is, and no block is simulated; the neurons are Sim's
+	// as they are at the start of a stream.
+	Model *decoder.Loaded
 }
 
 // EnsureDefaults fills the zero fields of o.
@@ -55,6 +60,9 @@ func (o *CalibrationOptions) Validate() error {
 	if !(o.ShiftHz >= 0 && o.ShiftHz <= 1000) {
 		return fmt.Errorf("calibration: baseline shift %v Hz (want 0 to 1000)", o.ShiftHz)
 	}
+	if o.Model != nil && o.Shuffle {
+		return errors.New("calibration: a given model is not fit, so its weights cannot be shuffled")
+	}
 	if err := o.Sim.Validate(); err != nil {
 		return fmt.Errorf("calibration: %w", err)
 	}
@@ -66,15 +74,25 @@ func (o *CalibrationOptions) Validate() error {
 type Calibrated struct {
 	Model      *decoder.Loaded
 	Population *acquire.Population
-	// Set is the calibration block (velocity targets).
+	// Set is the calibration block (velocity targets); nil for a given
+	// model.
 	Set *dataset.Set
 }
 
-// Calibrate simulates the open-loop block and fits the decoder on it.
+// Calibrate simulates the open-loop block and fits the decoder on it, or
+// takes the given model and the neurons it is to meet.
 func Calibrate(ctx context.Context, o CalibrationOptions) (*Calibrated, error) {
 	o.EnsureDefaults()
 	if err := o.Validate(); err != nil {
 		return nil, err
+	}
+	if o.Model != nil {
+		pop, err := acquire.NewPopulation(o.Sim)
+		if err != nil {
+			return nil, err
+		}
+		o.shift(pop)
+		return &Calibrated{Model: o.Model, Population: pop}, nil
 	}
 	sim, err := acquire.NewSimulator(o.Sim)
 	if err != nil {
@@ -98,10 +116,15 @@ func Calibrate(ctx context.Context, o CalibrationOptions) (*Calibrated, error) {
 		return nil, fmt.Errorf("calibrate: %w", err)
 	}
 	pop := sim.Population()
+	o.shift(pop)
+	return &Calibrated{Model: m, Population: pop, Set: set}, nil
+}
+
+// shift moves the neurons' baselines by ShiftHz.
+func (o *CalibrationOptions) shift(pop *acquire.Population) {
 	if o.ShiftHz > 0 {
 		pop.Shift(rand.New(rand.NewPCG(o.Sim.Seed, 0x7368696674)), o.ShiftHz)
 	}
-	return &Calibrated{Model: m, Population: pop, Set: set}, nil
 }
 
 // shuffleChannels returns s with its feature columns permuted: a decoder

@@ -213,7 +213,8 @@ func (c *Controller) WaitApplied(ctx context.Context, seq uint64) error {
 }
 
 // Close stops the controller, unsubscribes and flushes the cursor states
-// it published, bounded by ctx. Intents not yet applied are left.
+// it published, bounded by ctx (5 s when it has no deadline). Intents not
+// yet applied are left.
 func (c *Controller) Close(ctx context.Context) error {
 	if c.stop == nil {
 		return nil
@@ -224,6 +225,11 @@ func (c *Controller) Close(ctx context.Context) error {
 	errs := []error{c.err}
 	if err := c.sub.Unsubscribe(); err != nil && !errors.Is(err, nats.ErrConnectionClosed) {
 		errs = append(errs, fmt.Errorf("cursor controller: unsubscribe: %w", err))
+	}
+	if _, ok := ctx.Deadline(); !ok {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, 5*time.Second)
+		defer cancel()
 	}
 	if err := c.nc.FlushWithContext(ctx); err != nil && !errors.Is(err, nats.ErrConnectionClosed) {
 		errs = append(errs, fmt.Errorf("cursor controller: flush: %w", err))

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 
 	"github.com/nats-io/nats.go/jetstream"
 
@@ -100,4 +101,18 @@ func Recalibrate(ctx context.Context, o RecalibrationOptions) (*Recalibration, e
 		return nil, fmt.Errorf("block after recalibration: %w", err)
 	}
 	return &Recalibration{Before: before, After: after, Retrained: rt}, nil
+}
+
+// WriteText prints the round for a person.
+func (r *Recalibration) WriteText(w io.Writer) {
+	fmt.Fprint(w, "before recalibration: ")
+	r.Before.WriteText(w)
+	rt := r.Retrained
+	fmt.Fprintf(w, "retrained %s on %d bins of session %s (%s): held-out R² %.3f", rt.Decoder, rt.TrainBins, rt.Session, rt.Loaded.Info.TrainedOn, rt.NewR2)
+	if rt.LiveR2 != nil {
+		fmt.Fprintf(w, " (the model before: %.3f)", *rt.LiveR2)
+	}
+	fmt.Fprintf(w, "; stored as %.12s in %s\n", rt.Model, bus.ModelBucket)
+	fmt.Fprint(w, "after recalibration: ")
+	r.After.WriteText(w)
 }

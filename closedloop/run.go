@@ -10,6 +10,7 @@ import (
 
 	"github.com/bci-decode/bci-decode/acquire"
 	"github.com/bci-decode/bci-decode/bus"
+	"github.com/bci-decode/bci-decode/report"
 	"github.com/bci-decode/bci-decode/session"
 )
 
@@ -87,13 +88,16 @@ func (r *Result) RealtimeFactor() float64 {
 
 // Run runs one closed-loop block: it starts a cursor controller and a
 // simulated user on the session's connection and decodes the user's bins
-// in a live session until the user has seen Trials trials end.
+// in a live session until the user has seen Trials trials end. The model's
+// decoder starts from its reset state, so a block does not depend on what
+// the model decoded before.
 func Run(ctx context.Context, o Options) (*Result, error) {
 	o.EnsureDefaults()
 	if err := o.Validate(); err != nil {
 		return nil, err
 	}
 	so := o.Session
+	so.Model.Reset()
 	ctl, err := NewController(so.Conn, ControllerOptions{Session: so.Session, Task: o.Task, BinWidth: o.User.BinWidth, Log: so.Log})
 	if err != nil {
 		return nil, err
@@ -175,4 +179,15 @@ func (r *Result) WriteText(w io.Writer) {
 	if s.LiveR2 != nil {
 		fmt.Fprintf(w, "decoded vs intended velocity: R² %.3f\n", *s.LiveR2)
 	}
+}
+
+// Plot draws the block's cursor paths, coloured by outcome, to a PNG file.
+func (r *Result) Plot(path string) error {
+	trials := make([]report.CursorTrial, len(r.Trials))
+	for i, t := range r.Trials {
+		trials[i] = report.CursorTrial{Start: t.Start, Path: t.Path, Target: t.Target, Radius: t.Radius, Success: t.Succeeded()}
+	}
+	m := r.Metrics
+	title := fmt.Sprintf("closed loop, %s: %d/%d acquired, %.2f s, %.2f bits/s", r.Session.Decoder, m.Successes, m.Trials, m.AcquisitionTime, m.Throughput)
+	return report.CursorPaths(path, title, trials)
 }

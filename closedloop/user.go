@@ -31,7 +31,8 @@ type UserOptions struct {
 	// Seed makes the spikes (and the population's drift) reproducible.
 	Seed uint64
 	// Delay is the visual feedback delay: the user intends from the cursor
-	// as it was this long before the bin it fires (default 120 ms).
+	// as it was this long before the bin it fires (default 120 ms;
+	// negative: none).
 	Delay time.Duration
 	// Gain and MaxSpeed shape the intended speed, Gain × distance to the
 	// target capped at MaxSpeed: fast when far, slowing near the target
@@ -76,8 +77,8 @@ func (o *UserOptions) Validate() error {
 		return errors.New("simulated user: a population is required")
 	case o.BinWidth < 100*time.Microsecond || o.BinWidth > time.Minute:
 		return fmt.Errorf("simulated user: bin width %v (want 0.1 ms to 1 min)", o.BinWidth)
-	case o.Delay < 0 || o.Delay > 10*time.Second:
-		return fmt.Errorf("simulated user: delay %v (want 0 to 10 s)", o.Delay)
+	case o.Delay > 10*time.Second:
+		return fmt.Errorf("simulated user: delay %v (want at most 10 s)", o.Delay)
 	case !(o.Gain > 0 && o.Gain <= 1000):
 		return fmt.Errorf("simulated user: gain %v /s (want more than 0, at most 1000)", o.Gain)
 	case !(o.MaxSpeed > 0 && o.MaxSpeed <= 1000):
@@ -130,7 +131,7 @@ func NewUser(nc *nats.Conn, opts UserOptions) (*User, error) {
 		_ = sub.Unsubscribe()
 		return nil, fmt.Errorf("simulated user: %w", err)
 	}
-	lag := uint64(opts.Delay / opts.BinWidth)
+	lag := uint64(max(opts.Delay, 0) / opts.BinWidth)
 	ring := int(max(64, 2*(lag+2)))
 	u := &User{opts: opts, sub: sub, rng: rand.New(rand.NewPCG(opts.Seed, 0x75736572)), lag: lag,
 		states: make([]CursorState, ring), valid: make([]bool, ring), seen: -1, viewed: -1}
