@@ -16,6 +16,7 @@
 // Trials are scored in one place (Score): success rate, acquisition time,
 // path efficiency, dial-in time and Fitts's-law throughput. A recorded
 // block is relabelled with the user's inferred intention as in ReFIT
-// (Gilja et al. 2012; IntentionSet) to recalibrate the decoder
-// (Recalibrate).
+// (Gilja et al. 2012; Intention) to retrain the decoder, and Recalibrate
+// runs a whole round: calibrate, record a block, retrain, run the next
+// block with the new model.
 package closedloop

@@ -32,6 +32,7 @@ type EvaluatorOptions struct {
 // Evaluator runs one closed-loop block for each decoder it is given, on
 // an embedded NATS server of its own, all with the same neurons, task and
 // seeds, so a comparison can set closed-loop figures beside offline ones.
+// It is used by one goroutine.
 type Evaluator struct {
 	opts  EvaluatorOptions
 	nc    *nats.Conn

@@ -1,11 +1,15 @@
 package closedloop_test
 
 import (
+	"context"
 	"testing"
 	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/bci-decode/bci-decode/acquire"
+	"github.com/bci-decode/bci-decode/closedloop"
 )
 
 // The default closed-loop setting: the decoder is calibrated on 5 minutes
@@ -42,7 +46,8 @@ func TestClosedLoopKalman(t *testing.T) {
 }
 
 // TestClosedLoopHIFI: the HIFI spiking network calibrated open loop
-// acquires at least 80% of the targets.
+// acquires at least 80% of the targets, and fewer than 20% with its
+// weights shuffled across channels.
 func TestClosedLoopHIFI(t *testing.T) {
 	if raceEnabled {
 		t.Skip("trains a spiking network: too slow under the race detector")
@@ -52,5 +57,24 @@ func TestClosedLoopHIFI(t *testing.T) {
 	res := block(t, nc, "hifi", cal.Model, cal.Population, blockSeed, trials, nil)
 	t.Logf("hifi: %+v", res.Metrics)
 	assert.Equal(t, trials, res.Metrics.Trials)
+	assert.GreaterOrEqual(t, res.Metrics.SuccessRate, 0.8)
+
+	shuffled := calibrate(t, "hifi", calibSeed, 5*time.Minute, true)
+	ctl := block(t, nc, "hifi-shuffled", shuffled.Model, shuffled.Population, blockSeed, trials, nil)
+	t.Logf("shuffled hifi: %+v", ctl.Metrics)
+	assert.Less(t, ctl.Metrics.SuccessRate, 0.2)
+}
+
+// TestClosedLoopRandomTargets: calibrated on random-target reaches, a
+// Kalman filter acquires at least 80% of random targets.
+func TestClosedLoopRandomTargets(t *testing.T) {
+	c, err := closedloop.Calibrate(context.Background(), closedloop.CalibrationOptions{
+		Sim: acquire.SimConfig{Seed: calibSeed, PopulationSeed: 1, Task: acquire.TaskRandomTarget}})
+	require.NoError(t, err)
+	res := block(t, conn(t), "random", c.Model, c.Population, blockSeed, 16, func(o *closedloop.Options) {
+		o.Task.Kind = acquire.TaskRandomTarget
+	})
+	t.Logf("kalman, random targets: %+v", res.Metrics)
+	assert.Equal(t, 16, res.Metrics.Trials)
 	assert.GreaterOrEqual(t, res.Metrics.SuccessRate, 0.8)
 }

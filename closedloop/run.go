@@ -137,6 +137,9 @@ func Run(ctx context.Context, o Options) (*Result, error) {
 	}
 	trials := ctl.Trials()
 	trials = trials[:min(len(trials), o.Trials)]
+	if len(trials) < o.Trials {
+		so.Log.Warn().Int("trials", len(trials)).Int("asked", o.Trials).Msg("the block ended early; scoring the trials it completed")
+	}
 	return &Result{Metrics: Score(trials), Trials: trials, Cursor: ctl.Stats(), Session: res,
 		SimSeconds: float64(res.Stats.Bins) * o.User.BinWidth.Seconds()}, nil
 }

@@ -38,6 +38,16 @@ func TestRecalibrationStudy(t *testing.T) {
 	if k := os.Getenv("BCI_CLOSEDLOOP_KINDS"); k != "" {
 		kinds = strings.Split(k, ",")
 	}
+	shifts := []float64{0, 20}
+	if s := os.Getenv("BCI_CLOSEDLOOP_SHIFTS"); s != "" {
+		shifts = nil
+		for _, v := range strings.Split(s, ",") {
+			var x float64
+			_, err := fmt.Sscan(v, &x)
+			require.NoError(t, err, "BCI_CLOSEDLOOP_SHIFTS=%q", s)
+			shifts = append(shifts, x)
+		}
+	}
 	nc := conn(t)
 	js, err := jetstream.New(nc)
 	require.NoError(t, err)
@@ -46,7 +56,7 @@ func TestRecalibrationStudy(t *testing.T) {
 	tw := tabwriter.NewWriter(os.Stdout, 0, 0, 2, ' ', tabwriter.AlignRight)
 	fmt.Fprintln(tw, "decoder\tcalibration\tarm\tsuccess\tacquisition s\tthroughput bps\tpath eff\tdial-in s\tlive R²\t")
 	for _, kind := range kinds {
-		for _, shift := range []float64{0, 20} {
+		for _, shift := range shifts {
 			res := map[string][]closedloop.Summary{}
 			for seed := uint64(1); seed <= uint64(seeds); seed++ {
 				cal, err := closedloop.Calibrate(ctx, closedloop.CalibrationOptions{Sim: acquire.SimConfig{Seed: seed, PopulationSeed: seed},
@@ -75,7 +85,12 @@ func TestRecalibrationStudy(t *testing.T) {
 					require.NoError(t, err)
 					res[arm] = append(res[arm], after.Summary())
 				}
-				t.Logf("%s shift %g seed %d done", kind, shift, seed)
+				line := fmt.Sprintf("%s shift %g seed %d: acquisition s / throughput bps / success", kind, shift, seed)
+				for _, arm := range arms {
+					m := res[arm][len(res[arm])-1]
+					line += fmt.Sprintf("; %s %.3f / %.2f / %.2f", arm, m.AcquisitionTime, m.Throughput, m.SuccessRate)
+				}
+				t.Log(line)
 			}
 			for _, arm := range arms {
 				fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t\n", kind, map[bool]string{true: "fresh", false: fmt.Sprintf("stale (%g Hz)", shift)}[shift == 0], arm,

@@ -33,7 +33,7 @@ func runRetrain(ctx context.Context, args []string, stdout io.Writer) error {
 	var in closedloop.Intention
 	fs.DurationVar(&in.Delay, "intention-delay", 0, "with --intention: take the cursor where the user saw it this long before each bin (0: ReFIT as published)")
 	o := replay.RetrainOptions{}
-	if err := parse(ctx, fs, args, 0, bf.check, ff.check, in.Validate, required(map[string]*string{"--session": &bf.session}), func() error {
+	if err := parse(ctx, fs, args, 0, bf.check, ff.check, func() error { return in.Validate() }, required(map[string]*string{"--session": &bf.session}), func() error {
 		o.Kind, o.TestFrac = ff.kind, *testFrac
 		return o.Validate()
 	}); err != nil {
