@@ -1,8 +1,10 @@
 package closedloop
 
 import (
+	"context"
 	"flag"
 	"fmt"
+	"io"
 	"time"
 
 	"github.com/bci-decode/bci-decode/acquire"
@@ -88,4 +90,29 @@ func (f *Flags) Options(sim acquire.SimConfig) (CalibrationOptions, Options) {
 		User: UserOptions{Seed: sim.Seed + 1, Delay: delay}}
 	blk.Task.EnsureDefaults()
 	return cal, blk
+}
+
+// Run runs what the flags ask for, a block or a recalibration round
+// (sessions <name>-before and <name>-after), and returns the last block
+// and the summary to print. calibrated is called once the decoder is
+// ready (to end a progress bar).
+func (f *Flags) Run(ctx context.Context, cal CalibrationOptions, blk Options, name string, calibrated func()) (*Result, interface{ WriteText(io.Writer) }, error) {
+	if f.Recalibrate {
+		r, err := Recalibrate(ctx, RecalibrationOptions{Calibration: cal, Block: blk, Name: name, Intention: f.Intention})
+		if err != nil {
+			return nil, nil, err
+		}
+		return r.After, r, nil
+	}
+	c, err := Calibrate(ctx, cal)
+	if err != nil {
+		return nil, nil, err
+	}
+	calibrated()
+	blk.Session.Model, blk.User.Population = c.Model, c.Population
+	res, err := Run(ctx, blk)
+	if err != nil {
+		return nil, nil, err
+	}
+	return res, res, nil
 }

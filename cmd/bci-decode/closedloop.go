@@ -15,7 +15,7 @@ func init() {
 	commands["closedloop"] = command{summary: "a simulated user steers a cursor through the live decoder; success rate, acquisition time, throughput", run: runClosedLoop}
 }
 
-func runClosedLoop(ctx context.Context, args []string, stdout io.Writer) error {
+func runClosedLoop(ctx context.Context, args []string, stdout io.Writer) (err error) {
 	fs := newFlags("closedloop", "closedloop [--decoder KIND | --model FILE] [--trials N] [--task centre-out|random-target] [--seed N] [--pace realtime|fast] [flags]")
 	var bf busFlags
 	bf.register(fs, "closedloop", bus.DefaultListen)
@@ -54,8 +54,12 @@ func runClosedLoop(ctx context.Context, args []string, stdout io.Writer) error {
 	defer closeBus()
 	blk.Session.Conn, blk.Session.Session, blk.Session.Replicas = nc, bf.session, bf.replicas
 	stop := lf.plugins.Serve(ctx, nc)
-	defer func() { _ = stop() }()
-	res, summary, err := steer(ctx, f.Recalibrate, cal, blk, bf.session, f.Intention, done)
+	defer func() {
+		if serr := stop(); err == nil {
+			err = serr
+		}
+	}()
+	res, summary, err := f.Run(ctx, cal, blk, bf.session, done)
 	if err != nil {
 		return err
 	}
@@ -69,25 +73,4 @@ func runClosedLoop(ctx context.Context, args []string, stdout io.Writer) error {
 	}
 	summary.WriteText(stdout)
 	return nil
-}
-
-// steer runs the block, or a recalibration round, and returns the (last)
-// block with the summary to print.
-func steer(ctx context.Context, recalibrate bool, cal closedloop.CalibrationOptions, blk closedloop.Options, session string,
-	in closedloop.Intention, done func()) (*closedloop.Result, interface{ WriteText(io.Writer) }, error) {
-	if recalibrate {
-		r, err := closedloop.Recalibrate(ctx, closedloop.RecalibrationOptions{Calibration: cal, Block: blk, Name: session, Intention: in})
-		if err != nil {
-			return nil, nil, err
-		}
-		return r.After, r, nil
-	}
-	c, err := closedloop.Calibrate(ctx, cal)
-	if err != nil {
-		return nil, nil, err
-	}
-	done()
-	blk.Session.Model, blk.User.Population = c.Model, c.Population
-	res, err := closedloop.Run(ctx, blk)
-	return res, res, err
 }
