@@ -74,9 +74,11 @@ type ControllerStats struct {
 
 // Controller is a cursor controller as a prosthetic's would be: it
 // subscribes to a session's intents, moves a cursor with them (velocity
-// intents are integrated, position intents set the position; stale and
-// halted intents stop it), runs the cursor task, and publishes the cursor
-// state after every intent. It knows the decoder only through NATS.
+// intents are integrated over a bin width, position intents set the
+// position; stale and halted intents stop it), runs the cursor task, and
+// publishes the cursor state after every intent. Each intent is one bin of
+// the task's time, a watchdog's repeats included. It knows the decoder
+// only through NATS.
 type Controller struct {
 	nc   *nats.Conn
 	opts ControllerOptions

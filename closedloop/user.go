@@ -182,7 +182,8 @@ func (u *User) ReadBin(ctx context.Context, b *acquire.Bin) error {
 	return nil
 }
 
-// await reads cursor states until one with seq need or later has come.
+// await reads cursor states until one with seq need or later has come. It
+// waits in slices of at most 100 ms, so ctx ends the wait within that.
 func (u *User) await(ctx context.Context, need int64) error {
 	deadline := time.Now().Add(u.opts.Stall)
 	for u.seen < need {
