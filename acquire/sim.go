@@ -114,20 +114,16 @@ func (c *SimConfig) EnsureDefaults() {
 var SimTargetNames = []string{"vel_x", "vel_y", "pos_x", "pos_y"}
 
 // Simulator is a population of cosine-tuned motor-cortex-like neurons
-// driven by a simulated reach task. Each neuron fires as a Poisson process
-// with rate baseline + depth·(v·d)/PeakSpeed (rectified at 0), where v is the
-// hand velocity and d the neuron's preferred direction. It emits binned
-// spike counts with the true hand velocity and position as targets, and is
-// deterministic for its seed.
+// driven by a simulated reach task: the Population fires for the hand
+// velocity of each bin. It emits binned spike counts with the true hand
+// velocity and position as targets, and is deterministic for its seed.
 type Simulator struct {
-	cfg      SimConfig
-	rng      *rand.Rand
-	base     []float64 // Hz
-	depth    []float64 // Hz at PeakSpeed along the preferred direction
-	pdx, pdy []float64 // unit preferred directions
-	reach    reachTask
-	seq      uint64
-	dt       float64 // bin width, s
+	cfg   SimConfig
+	rng   *rand.Rand
+	pop   *Population
+	reach reachTask
+	seq   uint64
+	dt    float64 // bin width, s
 }
 
 // Validate reports settings that mean nothing. It checks the values as
@@ -154,41 +150,29 @@ func NewSimulator(cfg SimConfig) (*Simulator, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
-	if cfg.BaselineHz[0] < 0 || cfg.BaselineHz[1] < cfg.BaselineHz[0] || cfg.ModulationHz[0] < 0 || cfg.ModulationHz[1] < cfg.ModulationHz[0] {
-		return nil, fmt.Errorf("simulator: invalid rate ranges baseline %v modulation %v", cfg.BaselineHz, cfg.ModulationHz)
+	pop, err := NewPopulation(cfg)
+	if err != nil {
+		return nil, err
 	}
-	pop := rand.New(rand.NewPCG(cfg.PopulationSeed, 0x6e657572))
 	s := &Simulator{
-		cfg:   cfg,
-		rng:   rand.New(rand.NewPCG(cfg.Seed, 0x7370696b)),
-		base:  make([]float64, cfg.Channels),
-		depth: make([]float64, cfg.Channels),
-		pdx:   make([]float64, cfg.Channels),
-		pdy:   make([]float64, cfg.Channels),
-		dt:    cfg.BinWidth.Seconds(),
-	}
-	for i := range cfg.Channels {
-		s.base[i] = uniform(pop, cfg.BaselineHz)
-		s.depth[i] = uniform(pop, cfg.ModulationHz)
-		th := 2 * math.Pi * pop.Float64()
-		s.pdx[i], s.pdy[i] = math.Cos(th), math.Sin(th)
+		cfg: cfg,
+		rng: rand.New(rand.NewPCG(cfg.Seed, 0x7370696b)),
+		pop: pop,
+		dt:  cfg.BinWidth.Seconds(),
 	}
 	s.reach = newReachTask(cfg, rand.New(rand.NewPCG(cfg.Seed, 0x7461736b)))
 	return s, nil
 }
 
-func uniform(r *rand.Rand, lohi [2]float64) float64 {
-	return lohi[0] + (lohi[1]-lohi[0])*r.Float64()
-}
-
 // Shape implements BinSource.
 func (s *Simulator) Shape() Shape {
-	names := make([]string, s.cfg.Channels)
-	for i := range names {
-		names[i] = fmt.Sprintf("sim%03d", i)
-	}
-	return Shape{Channels: s.cfg.Channels, BinWidth: s.cfg.BinWidth, ChannelNames: names, Targets: SimTargetNames}
+	return Shape{Channels: s.cfg.Channels, BinWidth: s.cfg.BinWidth, ChannelNames: s.pop.ChannelNames(), Targets: SimTargetNames}
 }
+
+// Population is the simulator's neurons, in the state the stream has left
+// them (their baselines drift): a closed-loop user continues with them
+// after a calibration block.
+func (s *Simulator) Population() *Population { return s.pop }
 
 // Config returns the simulator's settings with defaults filled in.
 func (s *Simulator) Config() SimConfig { return s.cfg }
@@ -211,17 +195,7 @@ func (s *Simulator) ReadBin(ctx context.Context, b *Bin) error {
 	b.Features = resize(b.Features, s.cfg.Channels)
 	b.Target = resize(b.Target, len(SimTargetNames))
 	b.Target[0], b.Target[1], b.Target[2], b.Target[3] = float32(vx), float32(vy), float32(px), float32(py)
-	drift := 0.0
-	if s.cfg.DriftHz > 0 {
-		drift = s.cfg.DriftHz * math.Sqrt(s.dt/60)
-	}
-	for i := range b.Features {
-		if drift > 0 {
-			s.base[i] = math.Max(0, s.base[i]+drift*s.rng.NormFloat64())
-		}
-		rate := s.base[i] + s.depth[i]*(vx*s.pdx[i]+vy*s.pdy[i])/s.cfg.PeakSpeed
-		b.Features[i] = float32(poisson(s.rng, math.Max(rate, 0)*s.dt))
-	}
+	s.pop.Fire(s.rng, vx, vy, b.Features)
 	s.seq++
 	return nil
 }

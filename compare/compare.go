@@ -29,6 +29,12 @@ type Options struct {
 	Fit decoder.FitOptions
 	// OnRow, when set, is told of each row as soon as it is measured.
 	OnRow func(Row)
+	// ClosedLoop, when set, also runs each trained decoder in closed loop
+	// (a simulated user steering a cursor through it) and returns its
+	// figures by name; they go in the row, and in the table as the
+	// columns ClosedLoopColumns names, in that order.
+	ClosedLoop        func(ctx context.Context, kind string, d decoder.Decoder) (map[string]float64, error)
+	ClosedLoopColumns []string
 }
 
 // Row is one decoder's line of the comparison.
@@ -53,6 +59,8 @@ type Row struct {
 	// Details holds what the kind itself reports of its fit (a Wiener
 	// filter's chosen history, say).
 	Details map[string]any `json:"details,omitempty"`
+	// ClosedLoop holds the decoder's closed-loop figures (Options.ClosedLoop).
+	ClosedLoop map[string]float64 `json:"closed_loop,omitempty"`
 }
 
 // Result is a whole comparison.
@@ -65,6 +73,8 @@ type Result struct {
 	Rows      []Row    `json:"decoders"`
 	// Predictions holds each decoder's outputs on the test set, by name.
 	Predictions map[string][][]float32 `json:"-"`
+	// ClosedLoopColumns orders the rows' closed-loop figures in the table.
+	ClosedLoopColumns []string `json:"-"`
 }
 
 // Run trains each kind on train and measures it on test.
@@ -78,11 +88,14 @@ func Run(ctx context.Context, train, test *dataset.Set, opts Options) (*Result, 
 		}
 	}
 	res := &Result{TrainBins: train.Len(), TestBins: test.Len(), Targets: test.TargetNames, Predictions: map[string][][]float32{}}
+	if opts.ClosedLoop != nil {
+		res.ClosedLoopColumns = opts.ClosedLoopColumns
+	}
 	for _, kind := range opts.Kinds {
 		if err := ctx.Err(); err != nil {
 			return nil, err
 		}
-		row, pred, err := measure(ctx, kind, train, test, opts.Fit)
+		row, pred, err := measure(ctx, kind, train, test, opts)
 		if err != nil {
 			return nil, err
 		}
@@ -96,9 +109,9 @@ func Run(ctx context.Context, train, test *dataset.Set, opts Options) (*Result, 
 }
 
 // measure trains one kind and scores it.
-func measure(ctx context.Context, kind string, train, test *dataset.Set, fit decoder.FitOptions) (Row, [][]float32, error) {
+func measure(ctx context.Context, kind string, train, test *dataset.Set, opts Options) (Row, [][]float32, error) {
 	start := time.Now()
-	dec, err := decoder.Fit(ctx, kind, train, fit)
+	dec, err := decoder.Fit(ctx, kind, train, opts.Fit)
 	if err != nil {
 		return Row{}, nil, err
 	}
@@ -122,6 +135,11 @@ func measure(ctx context.Context, kind string, train, test *dataset.Set, fit dec
 	}
 	if s, ok := dec.(*decoder.SNN); ok {
 		describeSNN(&row, s)
+	}
+	if opts.ClosedLoop != nil {
+		if row.ClosedLoop, err = opts.ClosedLoop(ctx, kind, dec); err != nil {
+			return Row{}, nil, err
+		}
 	}
 	return row, pred, nil
 }

@@ -35,21 +35,31 @@ func (r *Result) WriteTable(w io.Writer) error {
 	for _, t := range r.Targets {
 		head = append(head, "r "+t)
 	}
+	head = append(head, r.ClosedLoopColumns...)
 	head = append(head, "params", "KiB", "MAC/step", "AC/step", "sparsity", "nJ/step", "dense nJ/step", "p50 µs", "p99 µs", "train s", "fit")
 	fmt.Fprintln(tw, strings.Join(head, "\t"))
 	for _, e := range r.Rows {
-		fmt.Fprintln(tw, strings.Join(e.cells(), "\t"))
+		fmt.Fprintln(tw, strings.Join(e.cells(r.ClosedLoopColumns), "\t"))
 	}
 	return tw.Flush()
 }
 
-func (e Row) cells() []string {
+// cells are the row's table cells, with the closed-loop figures named by
+// closedLoop after the offline scores ("-" where a row has none).
+func (e Row) cells(closedLoop []string) []string {
 	c := []string{e.Name, fmt.Sprintf("%.3f", e.R2)}
 	for _, v := range e.R2PerDim {
 		c = append(c, fmt.Sprintf("%.3f", v))
 	}
 	for _, v := range e.RPerDim {
 		c = append(c, fmt.Sprintf("%.3f", v))
+	}
+	for _, k := range closedLoop {
+		if v, ok := e.ClosedLoop[k]; ok {
+			c = append(c, fmt.Sprintf("%.3f", v))
+		} else {
+			c = append(c, "-")
+		}
 	}
 	sparsity := "-"
 	if e.ActivationSparsity != nil {

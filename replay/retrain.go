@@ -23,6 +23,13 @@ type RetrainOptions struct {
 	TestFrac float64
 	// Fit configures training.
 	Fit decoder.FitOptions
+	// Read, when set, reads the session's training set instead of
+	// ReadSet: bins labelled with something other than their recorded
+	// targets (a closed-loop user's inferred intention, say).
+	Read func(ctx context.Context, js jetstream.JetStream, session string) (*dataset.Set, error)
+	// Labels names what Read labels the bins with, for the new model's
+	// provenance.
+	Labels string
 }
 
 // EnsureDefaults fills the zero fields of o.
@@ -73,7 +80,14 @@ func Retrain(ctx context.Context, js jetstream.JetStream, session string, o Retr
 	if err != nil {
 		return nil, err
 	}
-	set, _, err := ReadSet(ctx, js, session)
+	read := o.Read
+	if read == nil {
+		read = func(ctx context.Context, js jetstream.JetStream, session string) (*dataset.Set, error) {
+			set, _, err := ReadSet(ctx, js, session)
+			return set, err
+		}
+	}
+	set, err := read(ctx, js, session)
 	if err != nil {
 		return nil, err
 	}
@@ -95,6 +109,9 @@ func Retrain(ctx context.Context, js jetstream.JetStream, session string, o Retr
 	}
 	r.Session = session
 	r.Loaded.Info.TrainedOn = "session " + session
+	if o.Labels != "" {
+		r.Loaded.Info.TrainedOn += ", labelled with " + o.Labels
+	}
 	if r.Model, err = storeModel(ctx, models, r.Loaded); err != nil {
 		return nil, err
 	}

@@ -11,6 +11,7 @@ import (
 	"github.com/rs/zerolog/log"
 
 	"github.com/bci-decode/bci-decode/acquire"
+	"github.com/bci-decode/bci-decode/closedloop"
 	"github.com/bci-decode/bci-decode/compare"
 	"github.com/bci-decode/bci-decode/dataset"
 	"github.com/bci-decode/bci-decode/decoder"
@@ -38,6 +39,7 @@ type evalFlags struct {
 	targets    targetList
 	jsonOut    bool
 	plot       string
+	closedLoop int
 }
 
 func (f *evalFlags) register(fs *flag.FlagSet) {
@@ -52,6 +54,7 @@ func (f *evalFlags) register(fs *flag.FlagSet) {
 	fs.Var(&f.decoders, "decoders", "comma-separated decoders to compare")
 	fs.BoolVar(&f.jsonOut, "json", false, "print the summary as one JSON object on the last line")
 	fs.StringVar(&f.plot, "plot", "", "draw decoded against true trajectories of the test set to this PNG")
+	fs.IntVar(&f.closedLoop, "closed-loop", 0, "simulator: also steer a cursor with every decoder for this many trials, a simulated user closing the loop, and add the figures to the table (0: offline only)")
 	f.targets = targetList{"vel_x", "vel_y"}
 	fs.Var(&f.targets, "targets", "comma-separated targets to decode")
 }
@@ -78,6 +81,10 @@ func (f *evalFlags) check() error {
 		return fmt.Errorf("--test-every %d: want 2-1000", f.testEvery)
 	case !(f.simMinutes > 0 && f.simMinutes <= 24*60):
 		return fmt.Errorf("--sim-minutes %v: want more than 0 and at most a day", f.simMinutes)
+	case f.closedLoop < 0 || f.closedLoop > 100000:
+		return fmt.Errorf("--closed-loop %d: want 0 (none) to 100000 trials", f.closedLoop)
+	case f.closedLoop > 0 && (f.source != "sim" || f.targets.String() != "vel_x,vel_y"):
+		return errors.New("--closed-loop needs the simulator's neurons and velocity targets (--source sim, --targets vel_x,vel_y)")
 	}
 	return nil
 }
@@ -96,10 +103,18 @@ func runEval(ctx context.Context, args []string, stdout io.Writer) error {
 		return err
 	}
 	log.Info().Str("source", res.Source).Int("train_bins", train.Len()).Int("test_bins", test.Len()).Msg("eval")
-	out, err := compare.Run(ctx, train, test, compare.Options{Kinds: f.decoders, Fit: fit,
-		OnRow: func(r compare.Row) {
-			log.Info().Str("decoder", r.Name).Float64("r2", r.R2).Float64("train_s", r.TrainSeconds).Msg("evaluated")
-		}})
+	co := compare.Options{Kinds: f.decoders, Fit: fit, OnRow: func(r compare.Row) {
+		log.Info().Str("decoder", r.Name).Float64("r2", r.R2).Float64("train_s", r.TrainSeconds).Any("closed_loop", r.ClosedLoop).Msg("evaluated")
+	}}
+	if f.closedLoop > 0 {
+		ev, err := f.closedLoopEvaluator()
+		if err != nil {
+			return err
+		}
+		defer ev.Close()
+		co.ClosedLoop, co.ClosedLoopColumns = ev.Measure, closedloop.Columns
+	}
+	out, err := compare.Run(ctx, train, test, co)
 	done()
 	if err != nil {
 		return err
@@ -131,6 +146,17 @@ func (f *evalFlags) split(ctx context.Context) (train, test *dataset.Set, res co
 	res.Source = f.data
 	train, test, res.Split = compare.HoldOut(set, f.testEvery)
 	return train, test, res, nil
+}
+
+// closedLoopEvaluator runs closed-loop blocks on the simulated neurons eval
+// trains on.
+func (f *evalFlags) closedLoopEvaluator() (*closedloop.Evaluator, error) {
+	cfg, err := f.sim.config(0, f.src.bin)
+	if err != nil {
+		return nil, err
+	}
+	return closedloop.NewEvaluator(closedloop.EvaluatorOptions{Sim: cfg, Block: closedloop.Options{Trials: f.closedLoop,
+		Task: closedloop.TaskOptions{Kind: cfg.Task}}, Log: log.Logger})
 }
 
 func (f *evalFlags) simSplit(ctx context.Context) (train, test *dataset.Set, res compare.Result, err error) {

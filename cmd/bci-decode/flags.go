@@ -165,14 +165,10 @@ func (l *liveFlags) register(fs *flag.FlagSet) {
 	l.plugins = pipeline.BindFlags(fs)
 }
 
-// options returns the session settings the flags give, for a stream that
-// is real time or not; it checks them once.
+// options returns the session settings the flags give for a stream.
 func (l *liveFlags) options(s *frontend.Stream) (session.Options, error) {
-	o := session.Options{Source: s, Realtime: s.Realtime, Record: l.record, Overwrite: l.overwrite, Control: l.control, Owner: processID(),
-		Output: decoder.OutputOptions{Limit: float32(l.limit), Integrate: l.integrate}, Outputs: l.plugins.Outputs(), Log: log.Logger}
-	if s.Realtime {
-		o.Watchdog = bus.WatchdogOptions{StaleAfter: l.staleAfter, HaltAfter: l.haltAfter}
-	}
+	o := l.sessionOptions(s.Realtime)
+	o.Source = s
 	if l.recordRaw {
 		if !l.record || !s.Continuous() {
 			return o, usageError(fmt.Errorf("--record-raw needs --record and a continuous source (raw, EDF or BDF file)"))
@@ -180,6 +176,17 @@ func (l *liveFlags) options(s *frontend.Stream) (session.Options, error) {
 		o.Raw = s
 	}
 	return o, nil
+}
+
+// sessionOptions returns the session settings the flags give, without a
+// source, for a stream that is real time or not.
+func (l *liveFlags) sessionOptions(realtime bool) session.Options {
+	o := session.Options{Realtime: realtime, Record: l.record, Overwrite: l.overwrite, Control: l.control, Owner: processID(),
+		Output: decoder.OutputOptions{Limit: float32(l.limit), Integrate: l.integrate}, Outputs: l.plugins.Outputs(), Log: log.Logger}
+	if realtime {
+		o.Watchdog = bus.WatchdogOptions{StaleAfter: l.staleAfter, HaltAfter: l.haltAfter}
+	}
+	return o
 }
 
 // check checks the flags before anything is started.

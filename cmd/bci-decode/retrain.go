@@ -8,6 +8,7 @@ import (
 	"slices"
 
 	"github.com/bci-decode/bci-decode/bus"
+	"github.com/bci-decode/bci-decode/closedloop"
 	"github.com/bci-decode/bci-decode/decoder"
 	"github.com/bci-decode/bci-decode/replay"
 	"github.com/bci-decode/bci-decode/report"
@@ -28,12 +29,18 @@ func runRetrain(ctx context.Context, args []string, stdout io.Writer) error {
 	out := fs.String("out", "", "also write the new model to this file")
 	plotPath := fs.String("plot", "", "draw the learning curves to this PNG (iterative decoders)")
 	jsonOut := fs.Bool("json", false, "print the summary as one JSON object on the last line")
+	intention := fs.Bool("intention", false, "closed-loop sessions: label the bins with the user's intention inferred as in ReFIT (decoded velocity turned toward the target, zero on it), not the recorded targets")
+	var in closedloop.Intention
+	fs.DurationVar(&in.Delay, "intention-delay", 0, "with --intention: take the cursor where the user saw it this long before each bin (0: ReFIT as published)")
 	o := replay.RetrainOptions{}
-	if err := parse(ctx, fs, args, 0, bf.check, ff.check, required(map[string]*string{"--session": &bf.session}), func() error {
+	if err := parse(ctx, fs, args, 0, bf.check, ff.check, func() error { return in.Validate() }, required(map[string]*string{"--session": &bf.session}), func() error {
 		o.Kind, o.TestFrac = ff.kind, *testFrac
 		return o.Validate()
 	}); err != nil {
 		return err
+	}
+	if *intention {
+		o.Read, o.Labels = in.Read, in.Labels()
 	}
 	fit, done := ff.options(*jsonOut)
 	curves := map[string][]float64{}
