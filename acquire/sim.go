@@ -2,6 +2,7 @@ package acquire
 
 import (
 	"context"
+	"flag"
 	"fmt"
 	"io"
 	"math"
@@ -236,4 +237,26 @@ func (s *Simulator) Skip(n uint64) error {
 		}
 	}
 	return nil
+}
+
+// Bind registers the simulator's flags on fs (its bin width is the
+// source's, bound elsewhere).
+func (c *SimConfig) Bind(fs *flag.FlagSet) {
+	d := DefaultSimConfig
+	fs.Uint64Var(&c.Seed, "seed", 1, "seed of the task and spikes")
+	fs.Uint64Var(&c.PopulationSeed, "population-seed", 1, "seed of the neurons' tuning (keep it to decode the same array)")
+	fs.IntVar(&c.Channels, "channels", d.Channels, "number of simulated neurons")
+	fs.StringVar((*string)(&c.Task), "task", string(d.Task), "reach task: centre-out or random-target")
+	fs.Float64Var(&c.DriftHz, "drift", 0, "random-walk drift of baseline rates (Hz per sqrt(minute); 0: none)")
+}
+
+// For returns the settings for d of stream in bins of width bin (d 0:
+// unbounded), checked.
+func (c SimConfig) For(d, bin time.Duration) (SimConfig, error) {
+	c.BinWidth = bin
+	c.Bins = 0
+	if d > 0 && bin > 0 {
+		c.Bins = int(d / bin)
+	}
+	return c, c.Validate()
 }

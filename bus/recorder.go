@@ -27,7 +27,8 @@ type RecorderOptions struct {
 	// (default 1024).
 	Window int
 	// AckWait bounds the wait for the last acknowledgements when Close's
-	// context has no deadline (default 10 s).
+	// context has no deadline (default 10 s); a message unacknowledged for a
+	// quarter of it is sent again (the stream keeps it once).
 	AckWait time.Duration
 	// Lossless makes recording wait for room instead of counting a gap,
 	// for runs that go as fast as possible rather than in real time.
@@ -137,11 +138,11 @@ func newRecorder(nc *nats.Conn, opts RecorderOptions, name, subj, kind string) (
 		},
 	})
 	js, err := jetstream.New(nc, jetstream.WithPublishAsyncMaxPending(opts.Window),
-		jetstream.WithPublishAsyncTimeout(opts.AckWait/2))
+		jetstream.WithPublishAsyncTimeout(opts.AckWait/4))
 	if err != nil {
 		return nil, fmt.Errorf("recorder: %w", err)
 	}
-	r.store = &storer{js: js, window: opts.Window, giveUp: opts.GiveUp,
+	r.store = &storer{js: js, window: opts.Window, giveUp: opts.GiveUp, resend: opts.AckWait / 2,
 		stored: func() { r.recorded.Add(1) }, gap: r.gap}
 	return r, nil
 }

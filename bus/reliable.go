@@ -2,6 +2,7 @@ package bus
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"time"
 
@@ -19,6 +20,7 @@ type storer struct {
 	js       jetstream.JetStream
 	window   int
 	giveUp   time.Duration
+	resend   time.Duration // after which an unresolved attempt is sent again
 	inflight []sent
 	retry    []sent
 	stored   func()
@@ -27,9 +29,9 @@ type storer struct {
 
 // sent is a message and its latest attempt.
 type sent struct {
-	msg   *nats.Msg
-	fut   jetstream.PubAckFuture
-	first time.Time
+	msg       *nats.Msg
+	fut       jetstream.PubAckFuture
+	first, at time.Time
 }
 
 // send stores m (which must carry a message id); it never blocks for long.
@@ -48,7 +50,7 @@ func (s *storer) attempt(x sent) {
 		s.failed(x, err)
 		return
 	}
-	x.fut = fut
+	x.fut, x.at = fut, time.Now()
 	s.inflight = append(s.inflight, x)
 }
 
@@ -72,6 +74,13 @@ func (s *storer) poll() {
 		case err := <-x.fut.Err():
 			s.failed(x, err)
 		default:
+			if time.Since(x.at) > s.resend {
+				// A future that never resolves (a publish retried inside
+				// the client across a leader election can be lost) must
+				// not hold the message forever.
+				s.failed(x, errors.New("no acknowledgement"))
+				continue
+			}
 			keep = append(keep, x)
 		}
 	}

@@ -77,10 +77,7 @@ func benchSignal(ctx context.Context, args []string, stdout io.Writer) error {
 	}); err != nil {
 		return err
 	}
-	chain, err := src.chain()
-	if err != nil {
-		return err
-	}
+	chain := src.Chain
 	res, err := frontend.BenchChain(ctx, frontend.ChainBench{Channels: *channels, Rate: *rate, Duration: *dur, Chain: chain})
 	if err != nil {
 		return err

@@ -31,13 +31,13 @@ func runClosedLoop(ctx context.Context, args []string, stdout io.Writer) (err er
 	if err := parse(ctx, fs, args, 0, bf.check, sf.check, lf.check, ff.check, f.Check); err != nil {
 		return err
 	}
-	simCfg, err := sf.config(0, acquire.DefaultSimConfig.BinWidth)
+	simCfg, err := sf.For(0, acquire.DefaultSimConfig.BinWidth)
 	if err != nil {
 		return err
 	}
 	cal, blk := f.Options(simCfg)
 	blk.Session = lf.sessionOptions(blk.Realtime)
-	ff.seed = sf.seed
+	ff.seed = sf.Seed
 	fit, done := ff.options(*jsonOut)
 	defer done()
 	cal.Kind, cal.Fit = ff.kind, fit
@@ -52,7 +52,7 @@ func runClosedLoop(ctx context.Context, args []string, stdout io.Writer) (err er
 		return err
 	}
 	defer closeBus()
-	blk.Session.Conn, blk.Session.Session, blk.Session.Replicas = nc, bf.session, bf.replicas
+	blk.Session.Conn, blk.Session.Session, blk.Session.Replicas = nc, bf.session, bf.Replicas
 	stop := lf.plugins.Serve(ctx, nc)
 	defer func() {
 		if serr := stop(); err == nil {

@@ -43,7 +43,7 @@ func runDemo(ctx context.Context, args []string, stdout io.Writer) error {
 	}); err != nil {
 		return err
 	}
-	ff.seed = sf.seed
+	ff.seed = sf.Seed
 	fit, done := ff.options(*jsonOut)
 	nc, closeBus, err := bf.connect()
 	if err != nil {
@@ -68,7 +68,7 @@ func runDemo(ctx context.Context, args []string, stdout io.Writer) error {
 	}
 
 	// Live: the same neurons, new reaches, one bin every bin width.
-	sf.seed++
+	sf.Seed++
 	live, err := src.open(ctx, "sim", &sf, *dur, frontend.PaceRealtime, bf.session)
 	if err != nil {
 		return err

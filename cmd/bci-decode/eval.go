@@ -13,7 +13,6 @@ import (
 	"github.com/bci-decode/bci-decode/acquire"
 	"github.com/bci-decode/bci-decode/closedloop"
 	"github.com/bci-decode/bci-decode/compare"
-	"github.com/bci-decode/bci-decode/dataset"
 	"github.com/bci-decode/bci-decode/decoder"
 	"github.com/bci-decode/bci-decode/frontend"
 	"github.com/bci-decode/bci-decode/report"
@@ -96,9 +95,10 @@ func runEval(ctx context.Context, args []string, stdout io.Writer) error {
 	if err := parse(ctx, fs, args, 0, f.src.check, f.sim.check, f.fit.check, f.check); err != nil {
 		return err
 	}
-	f.fit.seed = f.sim.seed
+	f.fit.seed = f.sim.Seed
 	fit, done := f.fit.options(f.jsonOut)
-	train, test, res, err := f.split(ctx)
+	var res compare.Result
+	train, test, err := f.comparison().Split(ctx, &res)
 	if err != nil {
 		return err
 	}
@@ -134,42 +134,24 @@ func runEval(ctx context.Context, args []string, stdout io.Writer) error {
 	return nil
 }
 
-// split reads the data and splits it into training and test sets.
-func (f *evalFlags) split(ctx context.Context) (train, test *dataset.Set, res compare.Result, err error) {
-	if f.source == "sim" {
-		return f.simSplit(ctx)
+// comparison is what the flags say to compare on.
+func (f *evalFlags) comparison() compare.Data {
+	d := compare.Data{Open: f.src.Options("", acquire.SimConfig{}, frontend.PaceFast), Sim: f.sim.SimConfig,
+		SimDuration: time.Duration(f.simMinutes * float64(time.Minute)), TestEvery: f.testEvery, Targets: f.targets}
+	d.Sim.BinWidth = f.src.BinWidth()
+	if f.source == "data" {
+		d.Spec = f.data
 	}
-	set, err := f.src.readSet(ctx, f.data, f.targets)
-	if err != nil {
-		return nil, nil, res, err
-	}
-	res.Source = f.data
-	train, test, res.Split = compare.HoldOut(set, f.testEvery)
-	return train, test, res, nil
+	return d
 }
 
 // closedLoopEvaluator runs closed-loop blocks on the simulated neurons eval
 // trains on.
 func (f *evalFlags) closedLoopEvaluator() (*closedloop.Evaluator, error) {
-	cfg, err := f.sim.config(0, f.src.bin)
+	cfg, err := f.sim.For(0, f.src.BinWidth())
 	if err != nil {
 		return nil, err
 	}
 	return closedloop.NewEvaluator(closedloop.EvaluatorOptions{Sim: cfg, Block: closedloop.Options{Trials: f.closedLoop,
 		Task: closedloop.TaskOptions{Kind: cfg.Task}}, Log: log.Logger})
-}
-
-func (f *evalFlags) simSplit(ctx context.Context) (train, test *dataset.Set, res compare.Result, err error) {
-	cfg, err := f.sim.config(time.Duration(f.simMinutes*float64(time.Minute)), f.src.bin)
-	if err != nil {
-		return nil, nil, res, err
-	}
-	set, err := frontend.ReadSet(ctx, "sim", frontend.OpenOptions{Source: acquire.Params{Sim: cfg}}, f.targets...)
-	if err != nil {
-		return nil, nil, res, err
-	}
-	train, test = set.SplitByTime(0.2)
-	res.Source = fmt.Sprintf("sim seed %d, %d channels, %.1f min", f.sim.seed, f.sim.channels, f.simMinutes)
-	res.Split = "last 20% of the time range held out"
-	return train, test, res, nil
 }

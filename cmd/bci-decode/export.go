@@ -21,7 +21,7 @@ func runExport(ctx context.Context, args []string, stdout io.Writer) error {
 	fs := newFlags("export", "export --session S --out FILE.bcr [--data-dir DIR | --nats URL]")
 	var bf busFlags
 	bf.register(fs, "", "127.0.0.1:0")
-	bf.existing = true
+	bf.Existing = true
 	out := fs.String("out", "", "recording file to write (required)")
 	if err := parse(ctx, fs, args, 0, bf.check, required(map[string]*string{"--session": &bf.session, "--out": out})); err != nil {
 		return err
@@ -63,7 +63,7 @@ func runImport(ctx context.Context, args []string, stdout io.Writer) error {
 		return err
 	}
 	defer closeBus()
-	n, err := bus.Import(ctx, js, bf.session, rec, bf.replicas, *overwrite)
+	n, err := bus.Import(ctx, js, bf.session, rec, bf.Replicas, *overwrite)
 	if err != nil {
 		return err
 	}

@@ -42,11 +42,13 @@ func TestMain(m *testing.M) {
 }
 
 // spawn starts the command line in a child process of the test binary.
-func spawn(t *testing.T, args ...string) (*exec.Cmd, *bytes.Buffer, *bytes.Buffer) {
+func spawn(t *testing.T, args ...string) (*exec.Cmd, *syncBuffer, *syncBuffer) {
 	t.Helper()
 	cmd := exec.Command(os.Args[0], args...)
-	cmd.Env = append(os.Environ(), "BCI_DECODE_MAIN=1")
-	var out, errb bytes.Buffer
+	// Under the race detector a process sleeps a second at exit by default;
+	// the tests time how fast commands stop, so the child does not.
+	cmd.Env = append(os.Environ(), "BCI_DECODE_MAIN=1", "GORACE="+strings.TrimSpace(os.Getenv("GORACE")+" atexit_sleep_ms=0"))
+	var out, errb syncBuffer
 	cmd.Stdout, cmd.Stderr = &out, &errb
 	require.NoError(t, cmd.Start())
 	t.Cleanup(func() {
@@ -56,6 +58,24 @@ func spawn(t *testing.T, args ...string) (*exec.Cmd, *bytes.Buffer, *bytes.Buffe
 		}
 	})
 	return cmd, &out, &errb
+}
+
+// syncBuffer is a buffer a child process writes while the test reads it.
+type syncBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *syncBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *syncBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
 }
 
 // cli runs the command line in-process and returns exit code, stdout and

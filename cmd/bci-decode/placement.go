@@ -5,10 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"os"
 	"time"
 
-	"github.com/nats-io/nats.go/jetstream"
 	"github.com/rs/zerolog/log"
 
 	"github.com/bci-decode/bci-decode/acquire"
@@ -30,7 +28,7 @@ func runWorker(ctx context.Context, args []string, stdout io.Writer) error {
 	ttl := fs.Duration("lease-ttl", time.Second, "how long a session's lease outlives its holder (the takeover bound)")
 	plugins := pipeline.BindFlags(fs)
 	if err := parse(ctx, fs, args, 0, bf.check, func() error {
-		o := placement.WorkerOptions{ID: *id, LeaseTTL: *ttl, Replicas: bf.replicas}
+		o := placement.WorkerOptions{ID: *id, LeaseTTL: *ttl, Replicas: bf.Replicas}
 		return o.Validate()
 	}); err != nil {
 		return err
@@ -40,7 +38,7 @@ func runWorker(ctx context.Context, args []string, stdout io.Writer) error {
 		return err
 	}
 	defer closeBus()
-	w, err := placement.NewWorker(ctx, nc, placement.WorkerOptions{ID: *id, LeaseTTL: *ttl, Replicas: bf.replicas, Outputs: plugins.Outputs(), Log: log.Logger})
+	w, err := placement.NewWorker(ctx, nc, placement.WorkerOptions{ID: *id, LeaseTTL: *ttl, Replicas: bf.Replicas, Outputs: plugins.Outputs(), Log: log.Logger})
 	if err != nil {
 		return err
 	}
@@ -107,7 +105,7 @@ func runSessionsAdd(ctx context.Context, args []string, stdout io.Writer) error 
 		case *replicas < 1 || *replicas > 5 || *every < 1 || *every > 1e6:
 			return fmt.Errorf("--replicas %d (1-5), --snapshot-every %d (1-1e6)", *replicas, *every)
 		}
-		_, err := sf.config(0, *bin)
+		_, err := sf.For(0, *bin)
 		return err
 	}); err != nil {
 		return err
@@ -117,43 +115,12 @@ func runSessionsAdd(ctx context.Context, args []string, stdout io.Writer) error 
 		return err
 	}
 	defer nc.Close()
-	js, err := jetstream.New(nc)
+	cfg, _ := sf.For(0, *bin) // checked above
+	spec, err := placement.Declare(ctx, nc, placement.Declaration{Session: cf.session, Model: *hash, ModelFile: *file,
+		Sim: cfg, Replicas: *replicas, SnapshotEvery: *every})
 	if err != nil {
 		return err
 	}
-	models, err := bus.OpenModels(ctx, js, *replicas)
-	if err != nil {
-		return err
-	}
-	if *file != "" {
-		b, err := os.ReadFile(*file)
-		if err != nil {
-			return err
-		}
-		if *hash, err = models.Put(ctx, b); err != nil {
-			return err
-		}
-	}
-	m, err := models.Get(ctx, *hash)
-	if err != nil {
-		return err
-	}
-	cfg, err := sf.config(0, *bin)
-	if err != nil {
-		return err
-	}
-	if err := m.Fits(acquire.Shape{Channels: cfg.Channels, BinWidth: cfg.BinWidth}); err != nil {
-		return err
-	}
-	b, err := placement.OpenBuckets(ctx, js, time.Second, *replicas)
-	if err != nil {
-		return err
-	}
-	spec := placement.Spec{Session: cf.session, Model: *hash, Channels: sf.channels, BinWidthNS: int64(*bin),
-		Seed: sf.seed, PopulationSeed: sf.popSeed, EpochNS: time.Now().UnixNano(), Replicas: *replicas, SnapshotEvery: *every}
-	if err := b.AddSession(ctx, spec); err != nil {
-		return err
-	}
-	fmt.Fprintf(stdout, "session %s declared (simulated %d-channel array, %v bins, model %.12s); a worker will take it\n", spec.Session, spec.Channels, *bin, *hash)
+	fmt.Fprintf(stdout, "session %s declared (simulated %d-channel array, %v bins, model %.12s); a worker will take it\n", spec.Session, spec.Channels, *bin, spec.Model)
 	return nil
 }

@@ -31,7 +31,7 @@ type replayFlags struct {
 
 func (f *replayFlags) register(fs *flag.FlagSet) {
 	f.bf.register(fs, "", "127.0.0.1:0")
-	f.bf.existing = true
+	f.bf.Existing = true
 	fs.StringVar(&f.source, "source", "", "replay a file instead of a JetStream session: file:PATH, needs --model-file")
 	fs.StringVar(&f.modelHash, "model", "", "decode with this model (hash in the bci-models store) instead of the ones used live")
 	fs.StringVar(&f.modelFile, "model-file", "", "decode with this model file instead of the ones used live")

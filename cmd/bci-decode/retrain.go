@@ -22,7 +22,7 @@ func runRetrain(ctx context.Context, args []string, stdout io.Writer) error {
 	fs := newFlags("retrain", "retrain --session S [--data-dir DIR | --nats URL] [flags]")
 	var bf busFlags
 	bf.register(fs, "", "127.0.0.1:0")
-	bf.existing = true
+	bf.Existing = true
 	var ff fitFlags
 	ff.register(fs, "hifi")
 	testFrac := fs.Float64("test-frac", 0.2, "fraction of the session, at its end, held out for the report")

@@ -54,7 +54,7 @@ func runRun(ctx context.Context, args []string, stdout io.Writer) error {
 		return err
 	}
 	defer closeBus()
-	sf.seed++ // a different stretch of behaviour than the default recording, same neurons
+	sf.Seed++ // a different stretch of behaviour than the default recording, same neurons
 	s, err := src.open(ctx, *source, &sf, *dur, frontend.Pace(*pace), bf.session, nc)
 	if err != nil {
 		return err
@@ -64,7 +64,7 @@ func runRun(ctx context.Context, args []string, stdout io.Writer) error {
 	if err != nil {
 		return err
 	}
-	opts.Session, opts.Conn, opts.Model, opts.Replicas = bf.session, nc, model, bf.replicas
+	opts.Session, opts.Conn, opts.Model, opts.Replicas = bf.session, nc, model, bf.Replicas
 	return lf.run(ctx, opts, *jsonOut, stdout)
 }
 

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bytes"
 	"encoding/json"
 	"path/filepath"
 	"strings"
@@ -14,7 +13,7 @@ import (
 )
 
 // waitFor polls buf until it contains s.
-func waitFor(t *testing.T, buf *bytes.Buffer, s string, within time.Duration) {
+func waitFor(t *testing.T, buf *syncBuffer, s string, within time.Duration) {
 	t.Helper()
 	require.Eventually(t, func() bool { return strings.Contains(buf.String(), s) }, within, 10*time.Millisecond, "waiting for %q", s)
 }

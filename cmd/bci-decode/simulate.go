@@ -26,7 +26,7 @@ func runSimulate(ctx context.Context, args []string, stdout io.Writer) error {
 		if *dur <= 0 || *dur > 24*time.Hour {
 			return fmt.Errorf("--duration %v: want more than 0 and at most 24h", *dur)
 		}
-		cfg, err = sf.config(*dur, *bin)
+		cfg, err = sf.For(*dur, *bin)
 		return err
 	}); err != nil {
 		return err
@@ -36,7 +36,7 @@ func runSimulate(ctx context.Context, args []string, stdout io.Writer) error {
 		return err
 	}
 	defer src.Close()
-	n, err := acquire.WriteRecording(ctx, *out, src, fmt.Sprintf("simulator task=%s seed=%d population-seed=%d drift=%g", sf.task, sf.seed, sf.popSeed, sf.drift))
+	n, err := acquire.WriteRecording(ctx, *out, src, fmt.Sprintf("simulator task=%s seed=%d population-seed=%d drift=%g", sf.Task, sf.Seed, sf.PopulationSeed, sf.DriftHz))
 	if err != nil {
 		return err
 	}

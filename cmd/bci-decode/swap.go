@@ -23,13 +23,13 @@ func init() {
 // clientFlags reach a running decoder's server.
 type clientFlags struct {
 	url, session string
-	auth         authFlags
+	auth         bus.AuthFlags
 	timeout      time.Duration
 }
 
 func (c *clientFlags) register(fs *flag.FlagSet) {
 	fs.StringVar(&c.url, "nats", "nats://"+bus.DefaultListen, "URL of the server the decoder publishes on")
-	c.auth.register(fs)
+	c.auth.Bind(fs)
 	fs.StringVar(&c.session, "session", "live", "session to control")
 	fs.DurationVar(&c.timeout, "timeout", 10*time.Second, "how long to wait for the decoder's reply")
 }
@@ -42,7 +42,7 @@ func (c *clientFlags) check() error {
 	if c.timeout <= 0 || c.timeout > time.Hour {
 		return fmt.Errorf("--timeout %v: want more than 0 and at most 1h", c.timeout)
 	}
-	if err := c.auth.check(); err != nil {
+	if err := c.auth.Check(); err != nil {
 		return err
 	}
 	e := bus.Endpoint{URL: c.url}
