@@ -32,6 +32,8 @@ type sent struct {
 	msg       *nats.Msg
 	fut       jetstream.PubAckFuture
 	first, at time.Time
+	tries     int
+	lastErr   error // why the latest attempt failed, for the report
 }
 
 // send stores m (which must carry a message id); it never blocks for long.
@@ -51,11 +53,13 @@ func (s *storer) attempt(x sent) {
 		return
 	}
 	x.fut, x.at = fut, time.Now()
+	x.tries++
 	s.inflight = append(s.inflight, x)
 }
 
 // failed sends x again later, or gives it up as a gap once giveUp passed.
 func (s *storer) failed(x sent, err error) {
+	x.lastErr = err
 	if time.Since(x.first) > s.giveUp {
 		s.gap("not stored in time", err)
 		return
@@ -104,15 +108,36 @@ func (s *storer) drain(ctx context.Context) error {
 	for s.pending() > 0 {
 		select {
 		case <-ctx.Done():
-			n := s.pending()
+			n, why := s.pending(), s.oldest()
 			for range n {
 				s.gap("not acknowledged before the recorder closed", ctx.Err())
 			}
 			s.inflight, s.retry = nil, nil
-			return fmt.Errorf("%d messages still unacknowledged when the recorder closed, counted as gaps: %w", n, ctx.Err())
+			return fmt.Errorf("%d messages still unacknowledged when the recorder closed (%s), counted as gaps: %w", n, why, ctx.Err())
 		case <-t.C:
 			s.poll()
 		}
 	}
 	return nil
+}
+
+// oldest describes the oldest message still pending: how long ago it was
+// first sent, how often, and why its latest attempt failed.
+func (s *storer) oldest() string {
+	var o *sent
+	for _, l := range [][]sent{s.inflight, s.retry} {
+		for i := range l {
+			if o == nil || l[i].first.Before(o.first) {
+				o = &l[i]
+			}
+		}
+	}
+	if o == nil {
+		return "none pending"
+	}
+	why := "no answer yet"
+	if o.lastErr != nil {
+		why = o.lastErr.Error()
+	}
+	return fmt.Sprintf("oldest first sent %v ago, %d attempts, last: %s", time.Since(o.first).Round(time.Millisecond), o.tries, why)
 }

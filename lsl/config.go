@@ -294,6 +294,29 @@ func (v *iniValues) set(key, def string) []string {
 func parseConfig(m map[string]string, name string) (*Config, error) {
 	v := &iniValues{m: m}
 	c := &Config{Source: name}
+	if err := c.parsePorts(v); err != nil {
+		return nil, err
+	}
+	if err := c.parseMulticast(v); err != nil {
+		return nil, err
+	}
+	c.KnownPeers = v.set("lab.KnownPeers", "{}")
+	c.SessionID = v.str("lab.SessionID", "default")
+	c.parseTuning(v)
+	if v.err != nil {
+		return nil, v.err
+	}
+	if c.UseProtocolVersion < 110 {
+		return nil, fmt.Errorf("UseProtocolVersion %d: only protocol 1.10 is implemented", c.UseProtocolVersion)
+	}
+	if c.TimeProbeCount < 1 || c.TimeUpdateMinProbes < 1 || c.TimeUpdateMinProbes > c.TimeProbeCount {
+		return nil, fmt.Errorf("time probes: TimeProbeCount %d, TimeUpdateMinProbes %d", c.TimeProbeCount, c.TimeUpdateMinProbes)
+	}
+	return c, nil
+}
+
+// parsePorts reads the [ports] section.
+func (c *Config) parsePorts(v *iniValues) error {
 	c.MulticastPort = v.int("ports.MulticastPort", 16571)
 	c.BasePort = v.int("ports.BasePort", 16572)
 	c.PortRange = v.int("ports.PortRange", 32)
@@ -306,42 +329,49 @@ func parseConfig(m map[string]string, name string) (*Config, error) {
 	case "forced", "force":
 		c.AllowIPv4 = false
 	default:
-		return nil, fmt.Errorf("unsupported IPv6 setting %q (allow, disable or force)", ipv6)
+		return fmt.Errorf("unsupported IPv6 setting %q (allow, disable or force)", ipv6)
 	}
 	if c.MulticastPort <= 0 || c.MulticastPort > 65535 || c.BasePort <= 0 || c.BasePort > 65535 || c.PortRange < 0 || c.BasePort+c.PortRange > 65536 {
-		return nil, fmt.Errorf("ports out of range: MulticastPort %d, BasePort %d, PortRange %d", c.MulticastPort, c.BasePort, c.PortRange)
+		return fmt.Errorf("ports out of range: MulticastPort %d, BasePort %d, PortRange %d", c.MulticastPort, c.BasePort, c.PortRange)
 	}
+	return nil
+}
 
+// scopeLevels orders liblsl's resolve scopes; each includes the ones below.
+var scopeLevels = []struct {
+	name, key, defaults, ipv6Prefix string
+	ttl                             int
+}{
+	{"machine", "multicast.MachineAddresses", "{127.0.0.1}", "", 0},
+	{"link", "multicast.LinkAddresses", "{255.255.255.255, 224.0.0.1, 224.0.0.183}", "FF02:", 1},
+	{"site", "multicast.SiteAddresses", "{239.255.172.215}", "FF05:", 24},
+	{"organization", "multicast.OrganizationAddresses", "{}", "FF08:", 32},
+	{"global", "multicast.GlobalAddresses", "{}", "FF0E:", 255},
+}
+
+// parseMulticast reads the [multicast] section: the addresses of every
+// scope up to ResolveScope, as liblsl gathers them, and the interfaces.
+func (c *Config) parseMulticast(v *iniValues) error {
 	c.ResolveScope = v.str("multicast.ResolveScope", "site")
 	c.ListenAddress = v.str("multicast.ListenAddress", "")
 	group := v.str("multicast.IPv6MulticastGroup", "113D:6FDD:2C17:A643:FFE2:1BD1:3CD2")
-	machine := v.set("multicast.MachineAddresses", "{127.0.0.1}")
-	link := v.set("multicast.LinkAddresses", "{255.255.255.255, 224.0.0.1, 224.0.0.183}")
-	site := v.set("multicast.SiteAddresses", "{239.255.172.215}")
-	org := v.set("multicast.OrganizationAddresses", "{}")
-	global := v.set("multicast.GlobalAddresses", "{}")
-	scopes := map[string]int{"machine": 0, "link": 1, "site": 2, "organization": 3, "global": 4}
-	scope, ok := scopes[c.ResolveScope]
-	if !ok {
-		return nil, fmt.Errorf("unsupported ResolveScope %q", c.ResolveScope)
-	}
-	addrs := append([]string(nil), machine...)
+	var addrs []string
+	known := false
 	ttl := 0
-	if scope >= 1 {
-		addrs = append(append(addrs, link...), "FF02:"+group)
-		ttl = 1
+	for _, l := range scopeLevels {
+		set := v.set(l.key, l.defaults) // read every key, as liblsl does
+		if known {
+			continue
+		}
+		addrs = append(addrs, set...)
+		if l.ipv6Prefix != "" {
+			addrs = append(addrs, l.ipv6Prefix+group)
+		}
+		ttl = l.ttl
+		known = l.name == c.ResolveScope
 	}
-	if scope >= 2 {
-		addrs = append(append(addrs, site...), "FF05:"+group)
-		ttl = 24
-	}
-	if scope >= 3 {
-		addrs = append(append(addrs, org...), "FF08:"+group)
-		ttl = 32
-	}
-	if scope >= 4 {
-		addrs = append(append(addrs, global...), "FF0E:"+group)
-		ttl = 255
+	if !known {
+		return fmt.Errorf("unsupported ResolveScope %q", c.ResolveScope)
 	}
 	if o := v.int("multicast.TTLOverride", -1); o >= 0 {
 		ttl = o
@@ -353,7 +383,7 @@ func parseConfig(m map[string]string, name string) (*Config, error) {
 	for _, s := range addrs {
 		a, err := netip.ParseAddr(s)
 		if err != nil {
-			return nil, fmt.Errorf("multicast address %q: %v", s, err)
+			return fmt.Errorf("multicast address %q: %v", s, err)
 		}
 		if (a.Is4() && c.AllowIPv4) || (a.Is6() && c.AllowIPv6) {
 			c.MulticastAddresses = append(c.MulticastAddresses, a)
@@ -362,14 +392,15 @@ func parseConfig(m map[string]string, name string) (*Config, error) {
 	for _, s := range v.set("multicast.Interfaces", "{}") {
 		a, err := netip.ParseAddr(s)
 		if err != nil {
-			return nil, fmt.Errorf("interface address %q: %v", s, err)
+			return fmt.Errorf("interface address %q: %v", s, err)
 		}
 		c.Interfaces = append(c.Interfaces, a)
 	}
+	return nil
+}
 
-	c.KnownPeers = v.set("lab.KnownPeers", "{}")
-	c.SessionID = v.str("lab.SessionID", "default")
-
+// parseTuning reads the [tuning] section.
+func (c *Config) parseTuning(v *iniValues) {
 	c.UseProtocolVersion = min(110, v.int("tuning.UseProtocolVersion", 110))
 	c.WatchdogCheckInterval = v.seconds("tuning.WatchdogCheckInterval", 15)
 	c.WatchdogTimeThreshold = v.seconds("tuning.WatchdogTimeThreshold", 15)
@@ -385,16 +416,6 @@ func parseConfig(m map[string]string, name string) (*Config, error) {
 	c.TimeProbeMaxRTT = v.seconds("tuning.TimeProbeMaxRTT", 0.128)
 	c.SmoothingHalftime = v.seconds("tuning.SmoothingHalftime", 90)
 	c.ForceDefaultTimestamps = v.bool("tuning.ForceDefaultTimestamps", false)
-	if v.err != nil {
-		return nil, v.err
-	}
-	if c.UseProtocolVersion < 110 {
-		return nil, fmt.Errorf("UseProtocolVersion %d: only protocol 1.10 is implemented", c.UseProtocolVersion)
-	}
-	if c.TimeProbeCount < 1 || c.TimeUpdateMinProbes < 1 || c.TimeUpdateMinProbes > c.TimeProbeCount {
-		return nil, fmt.Errorf("time probes: TimeProbeCount %d, TimeUpdateMinProbes %d", c.TimeProbeCount, c.TimeUpdateMinProbes)
-	}
-	return c, nil
 }
 
 // allowed reports whether an address may be used under LoopbackOnly.

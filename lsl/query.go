@@ -127,141 +127,177 @@ func isNameChar(r rune) bool {
 }
 
 func lexQuery(q string) ([]token, error) {
-	var toks []token
-	// operatorContext reports whether a '*' or an operator name at this
-	// point is an operator (XPath 1.0, section 3.7).
-	operatorContext := func() bool {
-		if len(toks) == 0 {
-			return false
-		}
-		switch toks[len(toks)-1].kind {
-		case tOp, tLParen, tComma, tSlash:
-			return false
-		}
-		return true
-	}
-	i := 0
-	for i < len(q) {
-		c := q[i]
-		start := i
-		switch {
-		case c == ' ' || c == '\t' || c == '\r' || c == '\n':
-			i++
-		case c == '\'' || c == '"':
-			end := strings.IndexByte(q[i+1:], c)
-			if end < 0 {
-				return nil, fmt.Errorf("unterminated literal at %d", i)
-			}
-			toks = append(toks, token{kind: tLiteral, text: q[i+1 : i+1+end], pos: start})
-			i += end + 2
-		case c >= '0' && c <= '9' || (c == '.' && i+1 < len(q) && q[i+1] >= '0' && q[i+1] <= '9'):
-			for i < len(q) && q[i] >= '0' && q[i] <= '9' {
-				i++
-			}
-			if i < len(q) && q[i] == '.' {
-				i++
-				for i < len(q) && q[i] >= '0' && q[i] <= '9' {
-					i++
-				}
-			}
-			n, _ := strconv.ParseFloat(q[start:i], 64)
-			toks = append(toks, token{kind: tNumber, text: q[start:i], num: n, pos: start})
-		case c == '(':
-			toks = append(toks, token{kind: tLParen, text: "(", pos: start})
-			i++
-		case c == ')':
-			toks = append(toks, token{kind: tRParen, text: ")", pos: start})
-			i++
-		case c == ',':
-			toks = append(toks, token{kind: tComma, text: ",", pos: start})
-			i++
-		case c == '/':
-			if i+1 < len(q) && q[i+1] == '/' {
-				return nil, fmt.Errorf("'//' (descendant paths) at %d is not supported", i)
-			}
-			if !operatorContext() {
-				return nil, fmt.Errorf("absolute path at %d is not supported (paths are relative to <info>)", i)
-			}
-			toks = append(toks, token{kind: tSlash, text: "/", pos: start})
-			i++
-		case c == '.':
-			if i+1 < len(q) && q[i+1] == '.' {
-				return nil, fmt.Errorf("'..' at %d is not supported", i)
-			}
-			toks = append(toks, token{kind: tDot, text: ".", pos: start})
-			i++
-		case c == '=':
-			toks = append(toks, token{kind: tOp, text: "=", pos: start})
-			i++
-		case c == '!':
-			if i+1 >= len(q) || q[i+1] != '=' {
-				return nil, fmt.Errorf("'!' without '=' at %d", i)
-			}
-			toks = append(toks, token{kind: tOp, text: "!=", pos: start})
-			i += 2
-		case c == '<' || c == '>':
-			op := string(c)
-			i++
-			if i < len(q) && q[i] == '=' {
-				op += "="
-				i++
-			}
-			toks = append(toks, token{kind: tOp, text: op, pos: start})
-		case c == '+':
-			toks = append(toks, token{kind: tOp, text: "+", pos: start})
-			i++
-		case c == '-':
-			toks = append(toks, token{kind: tOp, text: "-", pos: start})
-			i++
-		case c == '*':
-			if operatorContext() {
-				toks = append(toks, token{kind: tOp, text: "*", pos: start})
-			} else {
-				toks = append(toks, token{kind: tName, text: "*", pos: start})
-			}
-			i++
-		case c == '@':
-			return nil, fmt.Errorf("attributes ('@' at %d) are not supported", i)
-		case c == '[':
-			return nil, fmt.Errorf("bracketed predicates ('[' at %d) are not supported", i)
-		case c == '|':
-			return nil, fmt.Errorf("unions ('|' at %d) are not supported", i)
-		case c == '$':
-			return nil, fmt.Errorf("variables ('$' at %d) are not supported", i)
-		default:
-			r, size := utf8.DecodeRuneInString(q[i:])
-			if !isNameStart(r) {
-				return nil, fmt.Errorf("unexpected character %q at %d", r, i)
-			}
-			i += size
-			for i < len(q) {
-				r, size := utf8.DecodeRuneInString(q[i:])
-				if !isNameChar(r) {
-					break
-				}
-				i += size
-			}
-			name := q[start:i]
-			if i+1 < len(q) && q[i] == ':' && q[i+1] == ':' {
-				return nil, fmt.Errorf("axes (%s:: at %d) are not supported", name, start)
-			}
-			if operatorContext() && (name == "and" || name == "or" || name == "div" || name == "mod") {
-				toks = append(toks, token{kind: tOp, text: name, pos: start})
-				continue
-			}
-			j := i
-			for j < len(q) && (q[j] == ' ' || q[j] == '\t' || q[j] == '\r' || q[j] == '\n') {
-				j++
-			}
-			if j < len(q) && q[j] == '(' {
-				toks = append(toks, token{kind: tFunc, text: name, pos: start})
-			} else {
-				toks = append(toks, token{kind: tName, text: name, pos: start})
-			}
+	l := qlexer{q: q}
+	for l.i < len(q) {
+		if err := l.next(); err != nil {
+			return nil, err
 		}
 	}
-	return append(toks, token{kind: tEOF, pos: len(q)}), nil
+	return append(l.toks, token{kind: tEOF, pos: len(q)}), nil
 }
+
+// qlexer splits a query into tokens, one token per call to next.
+type qlexer struct {
+	q    string
+	i    int
+	toks []token
+}
+
+// unsupported names the XPath constructs liblsl's queries may hold but
+// stream-info predicates never need, by their first character.
+var unsupported = map[byte]string{
+	'@': "attributes",
+	'[': "bracketed predicates",
+	'|': "unions",
+	'$': "variables",
+}
+
+func (l *qlexer) emit(kind tkind, text string, start int) {
+	l.toks = append(l.toks, token{kind: kind, text: text, pos: start})
+}
+
+// operatorContext reports whether a '*' or an operator name at this point
+// is an operator (XPath 1.0, section 3.7).
+func (l *qlexer) operatorContext() bool {
+	if len(l.toks) == 0 {
+		return false
+	}
+	switch l.toks[len(l.toks)-1].kind {
+	case tOp, tLParen, tComma, tSlash:
+		return false
+	}
+	return true
+}
+
+func (l *qlexer) peek(off int) byte {
+	if l.i+off < len(l.q) {
+		return l.q[l.i+off]
+	}
+	return 0
+}
+
+func (l *qlexer) next() error {
+	c, start := l.q[l.i], l.i
+	switch {
+	case isSpace(c):
+		l.i++
+	case c == '\'' || c == '"':
+		end := strings.IndexByte(l.q[l.i+1:], c)
+		if end < 0 {
+			return fmt.Errorf("unterminated literal at %d", l.i)
+		}
+		l.emit(tLiteral, l.q[l.i+1:l.i+1+end], start)
+		l.i += end + 2
+	case isDigit(c) || (c == '.' && isDigit(l.peek(1))):
+		l.number()
+	case unsupported[c] != "":
+		return fmt.Errorf("%s ('%c' at %d) are not supported", unsupported[c], c, l.i)
+	case strings.IndexByte("(),/.=!<>+-*", c) >= 0:
+		return l.punct(c, start)
+	default:
+		return l.name(start)
+	}
+	return nil
+}
+
+func (l *qlexer) number() {
+	start := l.i
+	for l.i < len(l.q) && isDigit(l.q[l.i]) {
+		l.i++
+	}
+	if l.peek(0) == '.' {
+		l.i++
+		for l.i < len(l.q) && isDigit(l.q[l.i]) {
+			l.i++
+		}
+	}
+	n, _ := strconv.ParseFloat(l.q[start:l.i], 64)
+	l.toks = append(l.toks, token{kind: tNumber, text: l.q[start:l.i], num: n, pos: start})
+}
+
+func (l *qlexer) punct(c byte, start int) error {
+	l.i++
+	switch c {
+	case '(':
+		l.emit(tLParen, "(", start)
+	case ')':
+		l.emit(tRParen, ")", start)
+	case ',':
+		l.emit(tComma, ",", start)
+	case '/':
+		if l.peek(0) == '/' {
+			return fmt.Errorf("'//' (descendant paths) at %d is not supported", start)
+		}
+		if !l.operatorContext() {
+			return fmt.Errorf("absolute path at %d is not supported (paths are relative to <info>)", start)
+		}
+		l.emit(tSlash, "/", start)
+	case '.':
+		if l.peek(0) == '.' {
+			return fmt.Errorf("'..' at %d is not supported", start)
+		}
+		l.emit(tDot, ".", start)
+	case '!':
+		if l.peek(0) != '=' {
+			return fmt.Errorf("'!' without '=' at %d", start)
+		}
+		l.i++
+		l.emit(tOp, "!=", start)
+	case '<', '>':
+		op := string(c)
+		if l.peek(0) == '=' {
+			op += "="
+			l.i++
+		}
+		l.emit(tOp, op, start)
+	case '*':
+		if l.operatorContext() {
+			l.emit(tOp, "*", start)
+		} else {
+			l.emit(tName, "*", start)
+		}
+	default: // '=', '+', '-'
+		l.emit(tOp, string(c), start)
+	}
+	return nil
+}
+
+func (l *qlexer) name(start int) error {
+	r, size := utf8.DecodeRuneInString(l.q[l.i:])
+	if !isNameStart(r) {
+		return fmt.Errorf("unexpected character %q at %d", r, l.i)
+	}
+	l.i += size
+	for l.i < len(l.q) {
+		r, size := utf8.DecodeRuneInString(l.q[l.i:])
+		if !isNameChar(r) {
+			break
+		}
+		l.i += size
+	}
+	name := l.q[start:l.i]
+	if l.peek(0) == ':' && l.peek(1) == ':' {
+		return fmt.Errorf("axes (%s:: at %d) are not supported", name, start)
+	}
+	if l.operatorContext() && (name == "and" || name == "or" || name == "div" || name == "mod") {
+		l.emit(tOp, name, start)
+		return nil
+	}
+	j := l.i
+	for j < len(l.q) && isSpace(l.q[j]) {
+		j++
+	}
+	if j < len(l.q) && l.q[j] == '(' {
+		l.emit(tFunc, name, start)
+	} else {
+		l.emit(tName, name, start)
+	}
+	return nil
+}
+
+func isSpace(c byte) bool { return c == ' ' || c == '\t' || c == '\r' || c == '\n' }
+
+func isDigit(c byte) bool { return c >= '0' && c <= '9' }
 
 // --- parser ---
 
