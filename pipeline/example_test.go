@@ -15,10 +15,10 @@ import (
 // intents it is fed.
 type counter struct{ n atomic.Int64 }
 
-func (c *counter) Start(ctx context.Context) error             { return nil }
+func (c *counter) Start(ctx context.Context) error            { return nil }
 func (c *counter) Consume(in *decoder.Intent, b *acquire.Bin) { c.n.Add(1) }
-func (c *counter) Close(ctx context.Context) error             { return nil }
-func (c *counter) Report() (string, any)                       { return "count", c.n.Load() }
+func (c *counter) Close(ctx context.Context) error            { return nil }
+func (c *counter) Report() (string, any)                      { return "count", c.n.Load() }
 
 // An output plug-in is one file: the output and one registration, whose
 // flag switches it on for every command that decodes live. (The README's
