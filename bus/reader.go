@@ -2,6 +2,7 @@ package bus
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -76,3 +77,33 @@ func (r *Reader) Where(m jetstream.Msg) string {
 
 // Close releases the consumer.
 func (r *Reader) Close() { r.iter.Stop() }
+
+// ReadJSON reads every message one subject of a recorded session holds, in
+// order, each a JSON value of T; what names the values in errors
+// ("intents", "cursor states").
+func ReadJSON[T any](ctx context.Context, js jetstream.JetStream, session, subject, what string) ([]T, error) {
+	stream, _, err := OpenSession(ctx, js, session)
+	if err != nil {
+		return nil, err
+	}
+	r, err := ReadSubject(ctx, stream, subject, 0)
+	if err != nil {
+		return nil, fmt.Errorf("recorded %s of %s: %w", what, session, err)
+	}
+	defer r.Close()
+	out := make([]T, 0, r.Len())
+	for {
+		m, err := r.Next(ctx)
+		if errors.Is(err, io.EOF) {
+			return out, nil
+		}
+		if err != nil {
+			return out, fmt.Errorf("recorded %s of %s: %w", what, session, err)
+		}
+		var v T
+		if err := json.Unmarshal(m.Data(), &v); err != nil {
+			return out, fmt.Errorf("recorded %s of %s: %s is not one of them: %w", what, session, r.Where(m), err)
+		}
+		out = append(out, v)
+	}
+}

@@ -2,10 +2,6 @@ package closedloop
 
 import (
 	"context"
-	"encoding/json"
-	"errors"
-	"fmt"
-	"io"
 	"math"
 	"strconv"
 
@@ -72,28 +68,5 @@ func appendNumber(dst []byte, v float64) []byte {
 // RecordedCursor reads every cursor state a recorded session holds, in
 // order.
 func RecordedCursor(ctx context.Context, js jetstream.JetStream, session string) ([]CursorState, error) {
-	stream, _, err := bus.OpenSession(ctx, js, session)
-	if err != nil {
-		return nil, err
-	}
-	r, err := bus.ReadSubject(ctx, stream, bus.CursorSubject(session), 0)
-	if err != nil {
-		return nil, fmt.Errorf("recorded cursor of %s: %w", session, err)
-	}
-	defer r.Close()
-	out := make([]CursorState, 0, r.Len())
-	for {
-		m, err := r.Next(ctx)
-		if errors.Is(err, io.EOF) {
-			return out, nil
-		}
-		if err != nil {
-			return out, fmt.Errorf("recorded cursor of %s: %w", session, err)
-		}
-		var s CursorState
-		if err := json.Unmarshal(m.Data(), &s); err != nil {
-			return out, fmt.Errorf("recorded cursor of %s: %s is not a cursor state: %w", session, r.Where(m), err)
-		}
-		out = append(out, s)
-	}
+	return bus.ReadJSON[CursorState](ctx, js, session, bus.CursorSubject(session), "cursor states")
 }

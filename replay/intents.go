@@ -2,10 +2,7 @@ package replay
 
 import (
 	"context"
-	"encoding/json"
-	"errors"
 	"fmt"
-	"io"
 	"math"
 
 	"github.com/nats-io/nats.go/jetstream"
@@ -17,30 +14,7 @@ import (
 // RecordedIntents reads every intent a session published while it was
 // recorded, in order.
 func RecordedIntents(ctx context.Context, js jetstream.JetStream, session string) ([]decoder.Intent, error) {
-	stream, _, err := bus.OpenSession(ctx, js, session)
-	if err != nil {
-		return nil, err
-	}
-	r, err := bus.ReadSubject(ctx, stream, bus.IntentSubject(session), 0)
-	if err != nil {
-		return nil, fmt.Errorf("recorded intents of %s: %w", session, err)
-	}
-	defer r.Close()
-	out := make([]decoder.Intent, 0, r.Len())
-	for {
-		m, err := r.Next(ctx)
-		if errors.Is(err, io.EOF) {
-			return out, nil
-		}
-		if err != nil {
-			return out, fmt.Errorf("recorded intents of %s: %w", session, err)
-		}
-		var in decoder.Intent
-		if err := json.Unmarshal(m.Data(), &in); err != nil {
-			return out, fmt.Errorf("recorded intents of %s: %s is not an intent: %w", session, r.Where(m), err)
-		}
-		out = append(out, in)
-	}
+	return bus.ReadJSON[decoder.Intent](ctx, js, session, bus.IntentSubject(session), "intents")
 }
 
 // Diff is the outcome of comparing replayed intents with live ones.
