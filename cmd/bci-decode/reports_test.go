@@ -211,3 +211,19 @@ func commandNames() []string {
 	sort.Strings(names)
 	return names
 }
+
+// TestBadFlagPrintsOneLineOnly gives commands a misspelt flag: the error is
+// one line on stderr and stdout stays empty (it used to receive the whole
+// help, into whatever read the command's output).
+func TestBadFlagPrintsOneLineOnly(t *testing.T) {
+	for _, name := range commandNames() {
+		args := []string{name, "--modle", "x"}
+		if name == "bench" {
+			args = []string{name, "--stage", "snn", "--modle", "x"}
+		}
+		code, stdout, stderr := cli(t, args...)
+		assert.Equal(t, 2, code, name)
+		assert.Empty(t, stdout, name)
+		assert.Equal(t, "bci-decode "+name+": usage: flag provided but not defined: -modle (see --help)", strings.TrimSpace(stderr), name)
+	}
+}
