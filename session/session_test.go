@@ -164,9 +164,13 @@ func TestSwapMidStream(t *testing.T) {
 
 	require.NoError(t, bus.Control(ctx, nc, "swap", bus.VerbSwap, bus.SwapRequest{Model: hashB}, &info))
 	assert.Equal(t, hashB, info.Model)
+	assert.Equal(t, "wiener", info.Decoder, "info names the kind of the model swapped in")
+	require.NoError(t, bus.Control(ctx, nc, "swap", bus.VerbInfo, nil, &info))
+	assert.Equal(t, "wiener", info.Decoder)
 	wg.Wait()
 	require.NoError(t, runErr)
 	assert.Equal(t, uint64(1), res.Stats.Swaps)
+	assert.Equal(t, "wiener", res.Decoder, "the summary names the kind that decoded last")
 
 	var seqs []uint64
 	var modelAt []string

@@ -123,8 +123,13 @@ func newFlags(name, synopsis string) *flag.FlagSet {
 // does anything, so a bad value is a usage error and never a hang, a crash
 // or a silent substitution. parse returns ctx's error when ctx has ended.
 func parse(ctx context.Context, fs *flag.FlagSet, args []string, n int, checks ...func() error) error {
+	// The flag package prints the usage on any error; only --help wants
+	// it: a bad flag is the one-line error on stderr, nothing on stdout.
+	help := fs.Usage
+	fs.Usage = func() {}
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
+			help()
 			return err
 		}
 		return fmt.Errorf("%w: %v (see --help)", errUsage, err)
