@@ -118,6 +118,8 @@ func TestEveryFlagRejectsNonsense(t *testing.T) {
 			cmds = append(cmds, []string{"bench", "--stage", "signal"}, []string{"bench", "--stage", "snn"})
 		case "sessions":
 			cmds = append(cmds, []string{"sessions"}, []string{"sessions", "add"})
+		case "lsl":
+			cmds = append(cmds, []string{"lsl", "list"})
 		default:
 			cmds = append(cmds, []string{name})
 		}
