@@ -188,9 +188,9 @@ func (s *Source) Bins() *BinSource { return &BinSource{s} }
 
 // labels returns the channel labels, when the description gives one for
 // every channel.
-func (s *Source) labels() []string {
-	chs := s.info.Channels()
-	if len(chs) != s.info.ChannelCount {
+func labels(info StreamInfo) []string {
+	chs := info.Channels()
+	if len(chs) != info.ChannelCount {
 		return nil
 	}
 	out := make([]string, len(chs))
@@ -269,7 +269,7 @@ type FrameSource struct{ *Source }
 
 // Info implements acquire.Source.
 func (s *FrameSource) Info() acquire.Info {
-	return acquire.Info{Channels: s.info.ChannelCount, Rate: s.info.NominalRate, Units: "uV", ChannelNames: s.labels()}
+	return acquire.Info{Channels: s.info.ChannelCount, Rate: s.info.NominalRate, Units: "uV", ChannelNames: labels(s.info)}
 }
 
 // ReadFrame implements acquire.Source: it returns the samples waiting (a
@@ -296,7 +296,7 @@ type BinSource struct{ *Source }
 
 // Shape implements acquire.BinSource.
 func (s *BinSource) Shape() acquire.Shape {
-	return acquire.Shape{Channels: s.info.ChannelCount, BinWidth: s.width, ChannelNames: s.labels()}
+	return acquire.Shape{Channels: s.info.ChannelCount, BinWidth: s.width, ChannelNames: labels(s.info)}
 }
 
 // ReadBin implements acquire.BinSource.

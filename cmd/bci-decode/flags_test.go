@@ -86,6 +86,7 @@ func baseArgs(t *testing.T, cmd []string) []string {
 		"swap":         {"--model", "abc"},
 		"sessions add": {"--model", "abc"},
 		"simulate":     {"--out", "x.bcr"},
+		"record":       {"--source", "x.bin", "--out", "x.bcr"},
 	}
 	return m[strings.Join(cmd, " ")]
 }
