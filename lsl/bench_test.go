@@ -70,14 +70,7 @@ func BenchmarkInletVsLibLSL384x30k(b *testing.B) {
 	}
 	b.Run("inlet", func(b *testing.B) {
 		oneCore(b)
-		infos, err := Resolve(ctx, cfg, "name='bci-bench-30k'", ResolveOptions{Minimum: 1})
-		if err != nil {
-			b.Fatal(err)
-		}
-		in, err := OpenInlet(ctx, cfg, infos[0], InletOptions{MaxBuffered: time.Second})
-		if err != nil {
-			b.Fatal(err)
-		}
+		in := openByName(b, ctx, cfg, "bci-bench-30k")
 		defer in.Close(ctx)
 		pullSecond := inletSecond(b, ctx, in)
 		pullSecond() // warm up
@@ -95,6 +88,19 @@ func BenchmarkInletVsLibLSL384x30k(b *testing.B) {
 		oneCore(b)
 		benchChain(b, ctx, cfg, recv)
 	})
+}
+
+// openByName resolves a stream by name and opens an inlet buffering 1 s.
+func openByName(b *testing.B, ctx context.Context, cfg *Config, name string) *Inlet {
+	infos, err := Resolve(ctx, cfg, "name='"+name+"'", ResolveOptions{Minimum: 1})
+	if err != nil {
+		b.Fatal(err)
+	}
+	in, err := OpenInlet(ctx, cfg, infos[0], InletOptions{MaxBuffered: time.Second})
+	if err != nil {
+		b.Fatal(err)
+	}
+	return in
 }
 
 // inletSecond returns a function pulling one second of the 384-channel
@@ -288,14 +294,7 @@ func BenchmarkOutletPush(b *testing.B) {
 	cfg := testConfig(b)
 	ctx := testContext(b, 5*time.Minute)
 	o := goSignalOutlet(b, cfg, "bci-bench-push", Int16, nch, 30000, OutletOptions{MaxBuffered: 2 * time.Second})
-	infos, err := Resolve(ctx, cfg, "name='bci-bench-push'", ResolveOptions{Minimum: 1})
-	if err != nil {
-		b.Fatal(err)
-	}
-	in, err := OpenInlet(ctx, cfg, infos[0], InletOptions{MaxBuffered: time.Second})
-	if err != nil {
-		b.Fatal(err)
-	}
+	in := openByName(b, ctx, cfg, "bci-bench-push")
 	defer in.Close(ctx)
 	done := make(chan struct{})
 	go func() { // drain
