@@ -64,7 +64,10 @@ func runFor(t testing.TB, ctx context.Context, d time.Duration, opts session.Opt
 	t.Helper()
 	ctx, cancel := context.WithTimeout(ctx, d)
 	defer cancel()
-	opts.Conn, opts.Realtime, opts.Log = natsConn(t), true, testLogger(t)
+	if opts.Conn == nil {
+		opts.Conn = natsConn(t)
+	}
+	opts.Realtime, opts.Log = true, testLogger(t)
 	res, err := session.Run(ctx, opts)
 	if err != nil && !errors.Is(err, context.DeadlineExceeded) && !errors.Is(err, context.Canceled) {
 		t.Fatalf("session: %v", err)
