@@ -16,13 +16,16 @@ func init() {
 }
 
 func runLSL(ctx context.Context, args []string, stdout io.Writer) error {
-	if len(args) == 0 || args[0] != "list" {
+	switch {
+	case len(args) > 0 && args[0] == "list":
+		args = args[1:]
+	case len(args) == 0 || args[0] != "-h" && args[0] != "--help" && args[0] != "-help":
 		return usageError(fmt.Errorf("want 'lsl list [--wait D] [--json]'"))
 	}
 	fs := newFlags("lsl list", "lsl list [--wait D] [--json]  (configured as liblsl is: LSLAPICFG, lsl_api.cfg)")
 	wait := fs.Duration("wait", time.Second, "how long to listen for streams' answers (1ms-1m)")
 	jsonOut := fs.Bool("json", false, "print the streams as one JSON object")
-	if err := parse(ctx, fs, args[1:], 0, func() error {
+	if err := parse(ctx, fs, args, 0, func() error {
 		if *wait < time.Millisecond || *wait > time.Minute {
 			return fmt.Errorf("--wait %v: want 1ms to 1m", *wait)
 		}
