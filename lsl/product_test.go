@@ -275,3 +275,60 @@ func TestSourceRefusesWhatItCannotDecode(t *testing.T) {
 func testLogger(t testing.TB) zerolog.Logger {
 	return zerolog.New(zerolog.NewTestWriter(t)).Level(zerolog.InfoLevel)
 }
+
+// TestProductPathsDoNotAllocate: handing an intent to --lsl-out and
+// reading a continuous frame or a bin from the lsl: source allocate
+// nothing in steady state.
+func TestProductPathsDoNotAllocate(t *testing.T) {
+	if testing.Short() {
+		t.Skip("short")
+	}
+	ctx := testContext(t, time.Minute)
+	cfg := testConfig(t)
+	out, err := NewIntentOutlet(cfg, IntentOutletOptions{Session: "allocs", Values: 2, BinWidth: 20 * time.Millisecond, Buffer: 4096})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := out.Start(ctx); err != nil {
+		t.Fatal(err)
+	}
+	defer out.Close(ctx)
+	in := decoder.Intent{Values: []float32{1, 2}, Status: decoder.StatusOK, SampleTime: time.Now().UnixNano()}
+	if a := testing.AllocsPerRun(1000, func() { in.SampleTime += 2e7; out.Consume(&in, nil) }); a != 0 {
+		t.Fatalf("--lsl-out: %.2f allocations per intent, want 0", a)
+	}
+
+	for _, tc := range []struct {
+		name string
+		rate float64
+	}{{"frames", 30000}, {"bins", 50}} {
+		o := goSignalOutlet(t, cfg, "bci-allocs-"+tc.name, Int16, 64, tc.rate, OutletOptions{})
+		src, err := OpenSource(ctx, cfg, "name='bci-allocs-"+tc.name+"'", SourceOptions{BinWidth: 20 * time.Millisecond})
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer src.Close()
+		data := make([]int16, 64)
+		var f acquire.Frame
+		var b acquire.Bin
+		read := func() {
+			if err := PushChunk(o, data, 0); err != nil {
+				t.Fatal(err)
+			}
+			if src.Binned() {
+				err = src.Bins().ReadBin(ctx, &b)
+			} else {
+				err = src.Frames().ReadFrame(ctx, &f)
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+		}
+		for range 100 {
+			read()
+		}
+		if a := testing.AllocsPerRun(500, read); a != 0 {
+			t.Fatalf("%s: %.2f allocations per read, want 0", tc.name, a)
+		}
+	}
+}
