@@ -26,7 +26,7 @@ import (
 func init() {
 	pipeline.Register(pipeline.Plugin{Name: "lsl-markers", Flags: func(fs *flag.FlagSet) pipeline.Binding {
 		pred := fs.String("lsl-markers", "", "LSL string stream whose markers become session events on bci.<session>.events, kept by --record (a predicate, e.g. type='Markers'; empty: none)")
-		return pipeline.Binding{Output: func(ctx context.Context, env *pipeline.Env) (pipeline.Output, error) {
+		return pipeline.Binding{Output: func(_ context.Context, env *pipeline.Env) (pipeline.Output, error) {
 			if *pred == "" {
 				return nil, nil
 			}
@@ -38,7 +38,7 @@ func init() {
 			if err != nil {
 				return nil, err
 			}
-			return NewMarkerRecorder(ctx, cfg, nc, MarkerOptions{Predicate: *pred, Session: env.Session, Log: env.Log})
+			return NewMarkerRecorder(cfg, nc, MarkerOptions{Predicate: *pred, Session: env.Session, Log: env.Log})
 		}}
 	}})
 }
@@ -71,69 +71,72 @@ type Event struct {
 // It runs on its own goroutine; the decoding loop never sees it. It is a
 // pipeline.Output (a sink that ignores intents).
 type MarkerRecorder struct {
-	in      *Inlet
+	cfg     *Config
 	js      jetstream.JetStream
 	subject string
 	opts    MarkerOptions
+	in      atomic.Pointer[Inlet] // set by Start
 	cancel  context.CancelFunc
 	done    chan struct{}
 
 	markers, recorded, unrecorded, errs atomic.Uint64
 }
 
-// NewMarkerRecorder resolves the marker stream and opens an inlet on it.
-func NewMarkerRecorder(ctx context.Context, cfg *Config, nc *nats.Conn, opts MarkerOptions) (*MarkerRecorder, error) {
+// NewMarkerRecorder prepares a recorder; Start finds the marker stream.
+func NewMarkerRecorder(cfg *Config, nc *nats.Conn, opts MarkerOptions) (*MarkerRecorder, error) {
 	if opts.ResolveTimeout <= 0 {
 		opts.ResolveTimeout = 10 * time.Second
 	}
 	if err := bus.ValidateSession(opts.Session); err != nil {
 		return nil, err
 	}
-	info, err := resolveOne(ctx, cfg, opts.Predicate, opts.ResolveTimeout)
-	if err != nil {
-		return nil, err
-	}
-	if info.Format != String {
-		return nil, fmt.Errorf("lsl-markers %s: %q is a %v stream, not markers", opts.Predicate, info.Name, info.Format)
-	}
 	js, err := jetstream.New(nc)
 	if err != nil {
 		return nil, fmt.Errorf("lsl-markers: %w", err)
 	}
-	in, err := OpenInlet(ctx, cfg, info, InletOptions{MaxBuffered: 10 * time.Second, Recover: true, Query: opts.Predicate})
-	if err != nil {
-		return nil, fmt.Errorf("lsl-markers %s: %w", opts.Predicate, err)
-	}
-	return &MarkerRecorder{in: in, js: js, subject: bus.EventsSubject(opts.Session), opts: opts, done: make(chan struct{})}, nil
+	return &MarkerRecorder{cfg: cfg, js: js, subject: bus.EventsSubject(opts.Session), opts: opts, done: make(chan struct{})}, nil
 }
 
 // Consume implements pipeline.Sink: intents are not its business.
 func (m *MarkerRecorder) Consume(*decoder.Intent, *acquire.Bin) {}
 
-// Start implements pipeline.Output.
+// Start implements pipeline.Output: it resolves the marker stream (one
+// string stream), opens an inlet on it and starts publishing.
 func (m *MarkerRecorder) Start(ctx context.Context) error {
+	info, err := resolveOne(ctx, m.cfg, m.opts.Predicate, m.opts.ResolveTimeout)
+	if err != nil {
+		return err
+	}
+	if info.Format != String {
+		return fmt.Errorf("lsl-markers %s: %q is a %v stream, not markers", m.opts.Predicate, info.Name, info.Format)
+	}
+	in, err := OpenInlet(ctx, m.cfg, info, InletOptions{MaxBuffered: 10 * time.Second, Recover: true, Query: m.opts.Predicate})
+	if err != nil {
+		return fmt.Errorf("lsl-markers %s: %w", m.opts.Predicate, err)
+	}
+	m.in.Store(in)
 	ctx, m.cancel = context.WithCancel(ctx)
-	go m.run(ctx)
+	go m.run(ctx, in)
 	return nil
 }
 
-func (m *MarkerRecorder) run(ctx context.Context) {
+func (m *MarkerRecorder) run(ctx context.Context, in *Inlet) {
 	defer close(m.done)
-	info := m.in.Info()
+	info := in.Info()
 	nch := info.ChannelCount
 	vals, stamps, remote := make([]string, 64*nch), make([]int64, 64), make([]float64, 64)
 	for {
-		n, err := m.in.PullStrings(ctx, vals, stamps, remote)
+		n, err := in.PullStrings(ctx, vals, stamps, remote)
 		if err != nil {
 			if ctx.Err() == nil {
 				m.opts.Log.Error().Err(err).Str("stream", info.Name).Msg("lsl-markers: the marker stream is lost")
 			}
 			return
 		}
-		offset := m.in.TimeCorrection().Correction
+		offset := in.TimeCorrection().Correction
 		for i := range n {
 			ev := Event{Time: stamps[i], LSLTime: remote[i], ClockOffset: offset, Stream: info.Name, SourceID: info.SourceID, Values: vals[i*nch : (i+1)*nch]}
-			m.publish(ctx, &ev)
+			m.publish(ctx, &ev, info.UID)
 		}
 	}
 }
@@ -141,7 +144,7 @@ func (m *MarkerRecorder) run(ctx context.Context) {
 // publish sends one event; an event no stream acknowledges (the session
 // is not recording) still reached live subscribers and is counted as not
 // recorded.
-func (m *MarkerRecorder) publish(ctx context.Context, ev *Event) {
+func (m *MarkerRecorder) publish(ctx context.Context, ev *Event, uid string) {
 	m.markers.Add(1)
 	b, err := json.Marshal(ev)
 	if err != nil {
@@ -150,7 +153,7 @@ func (m *MarkerRecorder) publish(ctx context.Context, ev *Event) {
 	}
 	msg := nats.NewMsg(m.subject)
 	msg.Data = b
-	msg.Header.Set(nats.MsgIdHdr, "lsl-"+m.in.Info().UID+"-"+strconv.FormatInt(ev.Time, 10))
+	msg.Header.Set(nats.MsgIdHdr, "lsl-"+uid+"-"+strconv.FormatInt(ev.Time, 10))
 	pctx, cancel := context.WithTimeout(ctx, 2*time.Second)
 	defer cancel()
 	_, err = m.js.PublishMsg(pctx, msg)
@@ -169,17 +172,19 @@ func (m *MarkerRecorder) publish(ctx context.Context, ev *Event) {
 // Close implements pipeline.Output: markers after the session's end are
 // not its events.
 func (m *MarkerRecorder) Close(ctx context.Context) error {
-	if m.cancel != nil {
-		m.cancel()
-		select {
-		case <-m.done:
-		case <-ctx.Done():
-			return fmt.Errorf("lsl-markers: %w", ctx.Err())
-		}
+	in := m.in.Load()
+	if in == nil {
+		return nil // never started
+	}
+	m.cancel()
+	select {
+	case <-m.done:
+	case <-ctx.Done():
+		return fmt.Errorf("lsl-markers: %w", ctx.Err())
 	}
 	cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 2*time.Second)
 	defer cancel()
-	return m.in.Close(cctx)
+	return in.Close(cctx)
 }
 
 // MarkerStats are what the recorder reports.
@@ -194,7 +199,10 @@ type MarkerStats struct {
 
 // Report implements pipeline.Reporter.
 func (m *MarkerRecorder) Report() (string, any) {
-	st := m.in.Stats()
-	return "lsl-markers", MarkerStats{Stream: m.in.Info().Name, Markers: m.markers.Load(), Recorded: m.recorded.Load(),
-		NotRecorded: m.unrecorded.Load(), Errors: m.errs.Load(), Lost: st.LostSamples + st.DroppedStale}
+	st := MarkerStats{Markers: m.markers.Load(), Recorded: m.recorded.Load(), NotRecorded: m.unrecorded.Load(), Errors: m.errs.Load()}
+	if in := m.in.Load(); in != nil {
+		is := in.Stats()
+		st.Stream, st.Lost = in.Info().Name, is.LostSamples+is.DroppedStale
+	}
+	return "lsl-markers", st
 }

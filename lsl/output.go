@@ -92,7 +92,9 @@ type intentSample struct {
 // queue is a counted drop); the queue's goroutine pushes it. It is a
 // pipeline.Output.
 type IntentOutlet struct {
-	out    *Outlet
+	cfg    *Config
+	info   StreamInfo
+	out    atomic.Pointer[Outlet] // set by Start
 	opts   IntentOutletOptions
 	q      *handoff.Queue[intentSample]
 	status int // index of the status channel
@@ -107,8 +109,8 @@ const (
 	StatusHalted = 2
 )
 
-// NewIntentOutlet opens the outlet; consumers can find it at once, and
-// Start begins sending.
+// NewIntentOutlet prepares the outlet; Start opens it (consumers can find
+// it from then on) and begins sending.
 func NewIntentOutlet(cfg *Config, opts IntentOutletOptions) (*IntentOutlet, error) {
 	opts.EnsureDefaults()
 	if err := opts.Validate(); err != nil {
@@ -125,11 +127,10 @@ func NewIntentOutlet(cfg *Config, opts IntentOutletOptions) (*IntentOutlet, erro
 		chs = append(chs, Channel{Label: label, Type: "Control"})
 	}
 	info.SetChannels(append(chs, Channel{Label: "status", Unit: "0 ok, 1 stale, 2 halted", Type: "Status"}))
-	out, err := NewOutlet(cfg, info, OutletOptions{MaxBuffered: 10 * time.Second})
-	if err != nil {
+	if err := info.Validate(); err != nil {
 		return nil, fmt.Errorf("lsl-out: %w", err)
 	}
-	o := &IntentOutlet{out: out, opts: opts, status: opts.Values}
+	o := &IntentOutlet{cfg: cfg, info: info, opts: opts, status: opts.Values}
 	o.q = handoff.New(opts.Buffer, opts.Lossless, handoff.Consumer[intentSample]{
 		Handle:  o.push,
 		Abandon: func(n uint64) { o.dropped.Add(n) },
@@ -143,7 +144,7 @@ func NewIntentOutlet(cfg *Config, opts IntentOutletOptions) (*IntentOutlet, erro
 }
 
 // Name is the stream's name.
-func (o *IntentOutlet) Name() string { return o.out.info.Name }
+func (o *IntentOutlet) Name() string { return o.info.Name }
 
 // Consume implements pipeline.Sink; it never blocks unless Lossless.
 func (o *IntentOutlet) Consume(in *decoder.Intent, _ *acquire.Bin) {
@@ -175,7 +176,7 @@ func statusCode(s decoder.Status) float32 {
 
 // push runs on the queue's goroutine.
 func (o *IntentOutlet) push(s *intentSample) {
-	if err := o.out.PushFloat32(s.values, s.stamp); err != nil {
+	if err := o.out.Load().PushFloat32(s.values, s.stamp); err != nil {
 		if n := o.errs.Add(1); n&(n-1) == 0 {
 			o.opts.Log.Warn().Err(err).Uint64("errors", n).Str("stream", o.Name()).Msg("lsl-out: push failed")
 		}
@@ -184,14 +185,26 @@ func (o *IntentOutlet) push(s *intentSample) {
 	o.sent.Add(1)
 }
 
-// Start implements pipeline.Output.
-func (o *IntentOutlet) Start(ctx context.Context) error { return o.q.Start(ctx) }
+// Start implements pipeline.Output: it opens the outlet and starts
+// sending.
+func (o *IntentOutlet) Start(ctx context.Context) error {
+	out, err := NewOutlet(o.cfg, o.info, OutletOptions{MaxBuffered: 10 * time.Second})
+	if err != nil {
+		return fmt.Errorf("lsl-out: %w", err)
+	}
+	o.out.Store(out)
+	return o.q.Start(ctx)
+}
 
 // Close implements pipeline.Output: it sends what is queued, then closes
 // the outlet (its consumers see the stream end).
 func (o *IntentOutlet) Close(ctx context.Context) error {
+	out := o.out.Load()
+	if out == nil {
+		return nil // never started
+	}
 	qerr := o.q.Close(ctx)
-	if err := o.out.Close(ctx); err != nil && qerr == nil {
+	if err := out.Close(ctx); err != nil && qerr == nil {
 		qerr = err
 	}
 	if qerr != nil {
@@ -211,5 +224,9 @@ type IntentOutletStats struct {
 
 // Report implements pipeline.Reporter.
 func (o *IntentOutlet) Report() (string, any) {
-	return "lsl-out", IntentOutletStats{Stream: o.Name(), Consumers: o.out.Stats().Consumers, Sent: o.sent.Load(), Dropped: o.dropped.Load(), Errors: o.errs.Load()}
+	st := IntentOutletStats{Stream: o.Name(), Sent: o.sent.Load(), Dropped: o.dropped.Load(), Errors: o.errs.Load()}
+	if out := o.out.Load(); out != nil {
+		st.Consumers = out.Stats().Consumers
+	}
+	return "lsl-out", st
 }
