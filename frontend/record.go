@@ -49,8 +49,10 @@ type RecordResult struct {
 	Targets  []string `json:"targets"`
 	// Skipped counts the bins before the first behaviour sample.
 	Skipped uint64 `json:"bins_skipped"`
-	// Source is the stream's report (an LSL inlet's counters, say).
-	Source any `json:"source,omitempty"`
+	// Source is the stream's report (an LSL inlet's counters, say), and
+	// Behaviour the behaviour stream's, when it keeps one.
+	Source    any `json:"source,omitempty"`
+	Behaviour any `json:"behaviour,omitempty"`
 }
 
 // Record captures a calibration block: the bins of a stream, through the
@@ -70,12 +72,14 @@ func Record(ctx context.Context, o RecordOptions) (RecordResult, error) {
 	defer s.Close()
 	var bins acquire.BinSource = s
 	var labelled *acquire.Labelled
+	var behaviour acquire.TargetSource
 	if o.Targets != "" {
 		t, err := acquire.OpenTargets(ctx, o.Targets, o.Open.Source)
 		if err != nil {
 			return RecordResult{}, fmt.Errorf("record: behaviour %s: %w", o.Targets, err)
 		}
 		defer t.Close()
+		behaviour = t.Samples
 		if labelled, err = acquire.WithTargets(s, t.Samples); err != nil {
 			return RecordResult{}, fmt.Errorf("record: behaviour %s: %w", o.Targets, err)
 		}
@@ -99,6 +103,9 @@ func Record(ctx context.Context, o RecordOptions) (RecordResult, error) {
 		res.Skipped = labelled.Skipped()
 	}
 	_, res.Source = s.Report()
+	if r, ok := behaviour.(interface{ Report() (string, any) }); ok {
+		_, res.Behaviour = r.Report()
+	}
 	if err == nil && n == 0 {
 		_ = os.Remove(o.Out)
 		err = fmt.Errorf("record: no bins recorded from %s", o.Source)

@@ -79,6 +79,9 @@ func TestCalibrateLiveThenDecode(t *testing.T) {
 	if res.Bins < 250 || res.Channels != 96 || len(res.Targets) != 2 || res.Targets[0] != "vel_x" {
 		t.Fatalf("recorded %+v", res)
 	}
+	if beh, ok := res.Behaviour.(SourceStats); !ok || beh.Stream != "bci-cal-cursor" || beh.Samples < 700 || beh.BadMessages != 0 {
+		t.Fatalf("behaviour inlet report %+v", res.Behaviour)
+	}
 	set, err := frontend.ReadSet(ctx, out, frontend.OpenOptions{}, "vel_x", "vel_y")
 	if err != nil {
 		t.Fatal(err)
