@@ -9,6 +9,7 @@ import (
 	"sort"
 	"strings"
 	"sync"
+	"time"
 )
 
 // Sources are opened from one spec string, as the command line gives it:
@@ -31,6 +32,9 @@ type Params struct {
 	// Rebin merges this many rows of a binned table into one bin
 	// (default 1).
 	Rebin int
+	// BinWidth is the bin width the stream is decoded at; a live source
+	// that delivers bins of its own checks that they are this wide.
+	BinWidth time.Duration
 	// Raw describes raw int16 files beyond what a sidecar says.
 	Raw RawOptions
 	// Sim configures the simulator.

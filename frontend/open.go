@@ -52,6 +52,11 @@ func Open(ctx context.Context, spec string, o OpenOptions) (*Stream, error) {
 	if o.Pace != PaceAuto && o.Pace != PaceRealtime && o.Pace != PaceFast {
 		return nil, fmt.Errorf("pace %q: want realtime or fast", o.Pace)
 	}
+	if o.Source.BinWidth == 0 {
+		chain := o.Chain
+		chain.EnsureDefaults()
+		o.Source.BinWidth = chain.Encoder.BinWidth
+	}
 	src, err := acquire.Open(ctx, spec, o.Source)
 	if err != nil {
 		return nil, err

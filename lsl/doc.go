@@ -14,4 +14,12 @@
 // Only data protocol 1.10 is spoken; the portable-archive protocol 1.00
 // that liblsl falls back to for exotic machines (non-IEEE floats, unusual
 // value sizes) is refused with a clear error.
+//
+// The package also plugs LSL into bci-decode, each part in its own file:
+// the lsl: source scheme of acquire.Open (source.go: continuous streams
+// as frames for the signal chain, a stream at one sample per bin as bins),
+// the lsl: behaviour scheme of acquire.OpenTargets (targets.go), the
+// --lsl-out output plug-in that sends intents on an outlet (output.go),
+// the --lsl-markers plug-in that records a marker stream as session events
+// (markers.go), and the listing of visible streams (list.go).
 package lsl

@@ -86,6 +86,7 @@ func baseArgs(t *testing.T, cmd []string) []string {
 		"swap":         {"--model", "abc"},
 		"sessions add": {"--model", "abc"},
 		"simulate":     {"--out", "x.bcr"},
+		"record":       {"--source", "x.bin", "--out", "x.bcr"},
 	}
 	return m[strings.Join(cmd, " ")]
 }
@@ -118,6 +119,8 @@ func TestEveryFlagRejectsNonsense(t *testing.T) {
 			cmds = append(cmds, []string{"bench", "--stage", "signal"}, []string{"bench", "--stage", "snn"})
 		case "sessions":
 			cmds = append(cmds, []string{"sessions"}, []string{"sessions", "add"})
+		case "lsl":
+			cmds = append(cmds, []string{"lsl", "list"})
 		default:
 			cmds = append(cmds, []string{name})
 		}

@@ -1,0 +1,110 @@
+package lsl
+
+import (
+	"context"
+	"encoding/json"
+	"flag"
+	"math"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+
+	"github.com/bci-decode/bci-decode/acquire"
+	"github.com/bci-decode/bci-decode/bus"
+	"github.com/bci-decode/bci-decode/frontend"
+	"github.com/bci-decode/bci-decode/internal/testkit"
+	"github.com/bci-decode/bci-decode/pipeline"
+	"github.com/bci-decode/bci-decode/session"
+)
+
+// TestMarkersRecordedAsEvents: liblsl's SendStringMarkers runs beside a
+// recorded session switched on with --lsl-markers; the session's stream
+// keeps its markers as events, in the order liblsl sent them, with both
+// clocks' stamps.
+func TestMarkersRecordedAsEvents(t *testing.T) {
+	ctx := testContext(t, 2*time.Minute)
+	start(t, example(t, "SendData"), "bci-mk-neural", "Spikes", "96", "50").expect(t, "Now sending data", 20*time.Second)
+	mk := start(t, example(t, "SendStringMarkers"), "bci-mk-markers")
+	mk.expect(t, "Now sending markers", 20*time.Second)
+	fs := flag.NewFlagSet("run", flag.ContinueOnError)
+	outputs := pipeline.BindFlags(fs).Outputs()
+	if err := fs.Parse([]string{"--lsl-markers", "name='bci-mk-markers'"}); err != nil {
+		t.Fatal(err)
+	}
+	s := openStream(t, ctx, "lsl:name='bci-mk-neural'", "lslmk", frontend.Options{})
+	nc := natsConn(t)
+	res := runFor(t, ctx, 6*time.Second, session.Options{Session: "lslmk", Source: s, Model: testkit.Kalman(t, acquire.SimConfig{Bins: 2000}),
+		Record: true, Outputs: outputs, Services: []any{testConfig(t)}, Conn: nc})
+	st, ok := res.Outputs["lsl-markers"].(MarkerStats)
+	if !ok || st.Recorded < 3 || st.Recorded != st.Markers || st.Errors != 0 {
+		t.Fatalf("lsl-markers report %+v (want at least 3 markers in 6 s, all recorded)", res.Outputs["lsl-markers"])
+	}
+	events := recordedEvents(t, ctx, nc, res.Session, int(st.Recorded))
+	var sent []string
+	for _, l := range mk.allOutput() {
+		if m, ok := strings.CutPrefix(l, "now sending: "); ok {
+			sent = append(sent, m)
+		}
+	}
+	first := -1
+	for i := range sent {
+		if i+len(events) <= len(sent) && sent[i] == events[0].Values[0] && matches(sent[i:i+len(events)], events) {
+			first = i
+			break
+		}
+	}
+	if first < 0 {
+		t.Fatalf("recorded %+v, not a run of the markers sent %v", events, sent)
+	}
+	for i, ev := range events {
+		mapped := ToUnixNano(ev.LSLTime + ev.ClockOffset)
+		if ev.Stream != "bci-mk-markers" || ev.SourceID != "id23443" || math.Abs(float64(mapped-ev.Time)) > 50e6 || i > 0 && ev.Time <= events[i-1].Time {
+			t.Fatalf("event %d: %+v (lsl stamp maps to %d)", i, ev, mapped)
+		}
+	}
+}
+
+func matches(sent []string, events []Event) bool {
+	for i, ev := range events {
+		if len(ev.Values) != 1 || ev.Values[0] != sent[i] {
+			return false
+		}
+	}
+	return true
+}
+
+// recordedEvents reads the events a session's recording kept.
+func recordedEvents(t *testing.T, ctx context.Context, nc *nats.Conn, sess string, n int) []Event {
+	t.Helper()
+	js, err := jetstream.New(nc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	stream, err := js.Stream(ctx, bus.StreamName(sess))
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := stream.OrderedConsumer(ctx, jetstream.OrderedConsumerConfig{FilterSubjects: []string{bus.EventsSubject(sess)}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	batch, err := c.Fetch(n, jetstream.FetchMaxWait(5*time.Second))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out []Event
+	for m := range batch.Messages() {
+		var ev Event
+		if err := json.Unmarshal(m.Data(), &ev); err != nil {
+			t.Fatal(err)
+		}
+		out = append(out, ev)
+	}
+	if len(out) != n {
+		t.Fatalf("the recording holds %d events, want %d", len(out), n)
+	}
+	return out
+}
