@@ -79,7 +79,7 @@ func startRun(t *testing.T, auth bus.Auth) *liveRun {
 
 // pluginOutputs builds the sessions' outputs from the plug-ins' flags, as a
 // command does.
-func pluginOutputs(t *testing.T, args ...string) []pipeline.Factory {
+func pluginOutputs(t testing.TB, args ...string) []pipeline.Factory {
 	t.Helper()
 	fs := flag.NewFlagSet("run", flag.ContinueOnError)
 	b := pipeline.BindFlags(fs)
