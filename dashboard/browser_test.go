@@ -1,9 +1,7 @@
 package dashboard_test
 
 import (
-	"context"
 	"fmt"
-	"os"
 	"path/filepath"
 	"strconv"
 	"testing"
@@ -18,85 +16,18 @@ import (
 	"github.com/bci-decode/bci-decode/internal/browser"
 )
 
-// Generous bounds: the machine running the tests may be loaded.
-const (
-	pageWait   = 30 * time.Second
-	intentWait = 15 * time.Second
-)
+const intentWait = 15 * time.Second
 
-// EnvScreenshots makes the browser tests write their screenshots into the
-// repository's docs/ directory, for the README.
-const EnvScreenshots = "BCI_SCREENSHOTS"
-
-// page is a browser tab on the dashboard.
-type page struct {
-	t   *testing.T
-	ctx context.Context
-}
-
-func openPage(t *testing.T, url string) *page {
+// seq waits for the page to show a seq and returns it.
+func seq(t *testing.T, p *browser.Page) uint64 {
 	t.Helper()
-	p := &page{t: t, ctx: browser.New(t, 1400, 900)}
-	p.do(chromedp.Navigate(url))
-	return p
-}
-
-// do runs actions, bounded.
-func (p *page) do(actions ...chromedp.Action[chromedp.Void]) {
-	p.t.Helper()
-	ctx, cancel := context.WithTimeout(p.ctx, pageWait+5*time.Second)
-	defer cancel()
-	require.NoError(p.t, chromedp.Do(ctx, actions...))
-}
-
-// text is the text of the element with the test id.
-func (p *page) text(id string) string {
-	p.t.Helper()
-	ctx, cancel := context.WithTimeout(p.ctx, pageWait)
-	defer cancel()
-	s, err := chromedp.Run(ctx, chromedp.Evaluate[string](fmt.Sprintf("document.querySelector('[data-testid=%q]').textContent", id)))
-	require.NoError(p.t, err)
-	return s
-}
-
-// waitText waits until the element's text satisfies a JavaScript predicate
-// of t, and returns the text.
-func (p *page) waitText(id, predicate string) string {
-	p.t.Helper()
-	ctx, cancel := context.WithTimeout(p.ctx, pageWait+5*time.Second)
-	defer cancel()
-	// An array, truthy even when the text is empty.
-	js := fmt.Sprintf("(t => (%s) ? [t] : null)(document.querySelector('[data-testid=%q]').textContent)", predicate, id)
-	s, err := chromedp.Run(ctx, chromedp.Poll[[]string](js, chromedp.WithPollingInterval(50*time.Millisecond), chromedp.WithPollingTimeout(pageWait)))
-	require.NoError(p.t, err, "waiting for %s to satisfy %s; it shows %q", id, predicate, p.text(id))
-	return s[0]
-}
-
-func (p *page) click(id string) {
-	p.t.Helper()
-	p.do(chromedp.Click(chromedp.CSS(fmt.Sprintf("[data-testid=%q]", id))))
-}
-
-// screenshot writes the page to docs/name when EnvScreenshots is set.
-func (p *page) screenshot(name string) {
-	p.t.Helper()
-	if os.Getenv(EnvScreenshots) != "1" {
-		return
-	}
-	ctx, cancel := context.WithTimeout(p.ctx, pageWait)
-	defer cancel()
-	png, err := chromedp.Run(ctx, chromedp.FullScreenshot(100))
-	require.NoError(p.t, err)
-	require.NoError(p.t, os.MkdirAll(filepath.Join("..", "docs"), 0o755))
-	require.NoError(p.t, os.WriteFile(filepath.Join("..", "docs", name), png, 0o644))
-}
-
-func (p *page) seq() uint64 {
-	p.t.Helper()
-	n, err := strconv.ParseUint(p.waitText("intent-seq", "/^[0-9]+$/.test(t)"), 10, 64)
-	require.NoError(p.t, err)
+	n, err := strconv.ParseUint(p.WaitText("intent-seq", "/^[0-9]+$/.test(t)"), 10, 64)
+	require.NoError(t, err)
 	return n
 }
+
+// screenshot is where the README's pictures go.
+func screenshot(name string) string { return filepath.Join("..", "docs", name) }
 
 // TestPageFollowsAndControlsASession opens the dashboard of a live session
 // in chromium: the seq shown increases, latency figures appear; pausing
@@ -105,48 +36,44 @@ func (p *page) seq() uint64 {
 // changes the model hash shown and the model the intents name.
 func TestPageFollowsAndControlsASession(t *testing.T) {
 	r := startRun(t, bus.Auth{})
-	p := openPage(t, r.page)
+	p := browser.Open(t, r.page)
 
-	first := p.seq()
-	require.Eventually(t, func() bool { return p.seq() > first }, pageWait, 100*time.Millisecond, "the seq shown increases")
-	p.waitText("latency-p99", `/^[0-9.]+ (µs|ms|s)$/.test(t)`)
-	p.waitText("page-p99", `/^[0-9.]+ (µs|ms|s)$/.test(t)`)
-	p.waitText("step-p99", `/^[0-9.]+ (µs|ms|s)$/.test(t)`)
-	p.waitText("model", fmt.Sprintf("t === %q", r.model.Hash[:12]))
-	p.waitText("intent-status", "t === 'ok'")
-	p.waitText("watchdog", "t.startsWith('ok')")
-	if os.Getenv(EnvScreenshots) == "1" { // with ten seconds of traces drawn
-		p.waitText("intent-seq", fmt.Sprintf("+t > %d", first+600))
+	first := seq(t, p)
+	require.Eventually(t, func() bool { return seq(t, p) > first }, browser.Wait, 100*time.Millisecond, "the seq shown increases")
+	p.WaitText("latency-p99", `/^[0-9.]+ (µs|ms|s)$/.test(t)`)
+	p.WaitText("page-p99", `/^[0-9.]+ (µs|ms|s)$/.test(t)`)
+	p.WaitText("step-p99", `/^[0-9.]+ (µs|ms|s)$/.test(t)`)
+	p.WaitText("model", fmt.Sprintf("t === %q", r.model.Hash[:12]))
+	p.WaitText("intent-status", "t === 'ok'")
+	p.WaitText("watchdog", "t.startsWith('ok')")
+	if browser.Screenshots() { // with ten seconds of traces drawn
+		p.WaitText("intent-seq", fmt.Sprintf("+t > %d", first+600))
 	}
-	p.screenshot("dashboard-open-loop.png")
+	p.Screenshot(screenshot("dashboard-open-loop.png"))
 
 	mark := r.intents.mark()
-	p.click("pause")
-	p.waitText("intent-status", "t === 'halted'")
-	p.waitText("banner", "t.startsWith('HALTED')")
+	p.Click("pause")
+	p.WaitText("intent-status", "t === 'halted'")
+	p.WaitText("banner", "t.startsWith('HALTED')")
 	halted := r.intents.waitFor(t, mark, intentWait, func(in decoder.Intent) bool { return in.Status == decoder.StatusHalted })
 	assert.Equal(t, []float32{0, 0}, halted.Values, "halted intents mean stop")
 
 	mark = r.intents.mark()
-	p.click("resume")
-	p.waitText("intent-status", "t === 'ok'")
-	p.waitText("banner", "t === ''")
+	p.Click("resume")
+	p.WaitText("intent-status", "t === 'ok'")
+	p.WaitText("banner", "t === ''")
 	r.intents.waitFor(t, mark, intentWait, func(in decoder.Intent) bool { return in.Status == decoder.StatusOK })
 
 	next := r.storeModel(t)
-	p.do(chromedp.Focus(chromedp.CSS(`[data-testid="swap-model"]`)))
-	ctx, cancel := context.WithTimeout(p.ctx, pageWait)
-	_, err := chromedp.Run(ctx, chromedp.Poll[bool](fmt.Sprintf("[...document.querySelector('[data-testid=\"swap-model\"]').options].some(o => o.value === %q)", next),
-		chromedp.WithPollingInterval(100*time.Millisecond), chromedp.WithPollingTimeout(pageWait)))
-	cancel()
-	require.NoError(t, err, "the page lists the stored model")
+	p.Do(chromedp.Focus(browser.ByTestID("swap-model")))
+	p.Poll(fmt.Sprintf("[...document.querySelector('[data-testid=\"swap-model\"]').options].some(o => o.value === %q)", next)) // the page lists the stored model
 	mark = r.intents.mark()
-	p.do(chromedp.SetValue(chromedp.CSS(`[data-testid="swap-model"]`), next))
-	p.click("swap")
-	p.waitText("model", fmt.Sprintf("t === %q", next[:12]))
-	p.waitText("swaps", "t === '1'")
+	p.Do(chromedp.SetValue(browser.ByTestID("swap-model"), next))
+	p.Click("swap")
+	p.WaitText("model", fmt.Sprintf("t === %q", next[:12]))
+	p.WaitText("swaps", "t === '1'")
 	r.intents.waitFor(t, mark, intentWait, func(in decoder.Intent) bool { return in.Model == next })
-	assert.Empty(t, p.text("banner"))
+	assert.Empty(t, p.Text("banner"))
 }
 
 // TestPageNeedsCredentials: with access control on, a page that presents
@@ -155,25 +82,25 @@ func TestPageFollowsAndControlsASession(t *testing.T) {
 func TestPageNeedsCredentials(t *testing.T) {
 	const token = "page-test-token-7f3a"
 	r := startRun(t, bus.Auth{Token: token})
-	p := openPage(t, r.page)
+	p := browser.Open(t, r.page)
 
-	p.waitText("conn", "t.includes('credentials')")
+	p.WaitText("conn", "t.includes('credentials')")
 	mark := r.intents.mark()
 	r.intents.waitFor(t, mark, intentWait, func(in decoder.Intent) bool { return in.Seq > 0 }) // there is something to get
 	mark = r.intents.mark()
 	r.intents.waitFor(t, mark+25, intentWait, func(decoder.Intent) bool { return true }) // half a second more of it
-	assert.Equal(t, "—", p.text("intent-seq"), "an unauthenticated page shows no intent")
-	assert.Equal(t, "—", p.text("model"))
+	assert.Equal(t, "—", p.Text("intent-seq"), "an unauthenticated page shows no intent")
+	assert.Equal(t, "—", p.Text("model"))
 
-	p.do(chromedp.SendKeys(chromedp.CSS(`[data-testid="cred-token"]`), "wrong"))
-	p.click("connect")
-	p.waitText("conn", "t.includes('credentials')")
+	p.Do(chromedp.SendKeys(browser.ByTestID("cred-token"), "wrong"))
+	p.Click("connect")
+	p.WaitText("conn", "t.includes('credentials')")
 	time.Sleep(500 * time.Millisecond)
-	assert.Equal(t, "—", p.text("intent-seq"), "a wrong token gets nothing either")
+	assert.Equal(t, "—", p.Text("intent-seq"), "a wrong token gets nothing either")
 
-	p.do(chromedp.SetValue(chromedp.CSS(`[data-testid="cred-token"]`), token))
-	p.click("connect")
-	p.waitText("conn", "t === 'connected'")
-	first := p.seq()
-	require.Eventually(t, func() bool { return p.seq() > first }, pageWait, 100*time.Millisecond)
+	p.Do(chromedp.SetValue(browser.ByTestID("cred-token"), token))
+	p.Click("connect")
+	p.WaitText("conn", "t === 'connected'")
+	first := seq(t, p)
+	require.Eventually(t, func() bool { return seq(t, p) > first }, browser.Wait, 100*time.Millisecond)
 }

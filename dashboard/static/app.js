@@ -44,10 +44,18 @@ function session(name) {
   return s;
 }
 
-// Wall clock in µs. Date.now() is the system clock the decoder stamps
-// bins with (to the ms); performance.now() is finer but its origin drifts
-// from it over a long-open page.
-const nowUS = () => Date.now() * 1000;
+// Wall clock in µs, to compare with the decoder's Unix-ns stamps. The
+// high-resolution clock (performance.now() from the page's time origin)
+// is precise but drifts from the system clock over a long-open page;
+// Date.now() is the system clock, to the ms. The first is corrected to the
+// second whenever they part by more than 2 ms.
+let clockOffsetMS = 0;
+const hiresMS = () => performance.timeOrigin + performance.now();
+setInterval(() => {
+  const d = Date.now() - hiresMS();
+  if (Math.abs(d - clockOffsetMS) > 2) clockOffsetMS = d;
+}, 5000);
+const nowUS = () => (hiresMS() + clockOffsetMS) * 1000;
 
 function onIntent(name, m) {
   const s = session(name);

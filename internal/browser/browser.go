@@ -6,9 +6,13 @@ package browser
 
 import (
 	"context"
+	"encoding/json"
+	"fmt"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"testing"
+	"time"
 
 	"github.com/chromedp/chromedp"
 )
@@ -58,4 +62,110 @@ func New(tb testing.TB, w, h int) context.Context {
 	}
 	tb.Cleanup(func() { cancel(); cancelAlloc() })
 	return ctx
+}
+
+// Wait bounds every wait of a Page: generous, as the machine running the
+// tests may be loaded.
+const Wait = 30 * time.Second
+
+// Page is a tab of a headless chromium on one URL, with the queries the
+// dashboard's tests make by data-testid. Its methods fail the test on error.
+type Page struct {
+	tb  testing.TB
+	ctx context.Context
+}
+
+// Open starts a browser (see New) with a 1400×900 window on url.
+func Open(tb testing.TB, url string) *Page {
+	tb.Helper()
+	p := &Page{tb: tb, ctx: New(tb, 1400, 900)}
+	p.Do(chromedp.Navigate(url))
+	return p
+}
+
+// Context is the page's chromedp context, for other actions.
+func (p *Page) Context() context.Context { return p.ctx }
+
+// Do runs actions, bounded by Wait.
+func (p *Page) Do(actions ...chromedp.Action[chromedp.Void]) {
+	p.tb.Helper()
+	ctx, cancel := context.WithTimeout(p.ctx, Wait)
+	defer cancel()
+	if err := chromedp.Do(ctx, actions...); err != nil {
+		p.tb.Fatalf("browser: %v", err)
+	}
+}
+
+// Text is the text of the element with the test id.
+func (p *Page) Text(id string) string {
+	p.tb.Helper()
+	ctx, cancel := context.WithTimeout(p.ctx, Wait)
+	defer cancel()
+	s, err := chromedp.Run(ctx, chromedp.Evaluate[string](fmt.Sprintf("document.querySelector('[data-testid=%q]').textContent", id)))
+	if err != nil {
+		p.tb.Fatalf("browser: text of %s: %v", id, err)
+	}
+	return s
+}
+
+// WaitText waits until the text of the element with the test id satisfies
+// a JavaScript predicate of t, and returns the text.
+func (p *Page) WaitText(id, predicate string) string {
+	p.tb.Helper()
+	// An array, truthy even when the text is empty.
+	js := fmt.Sprintf("(t => (%s) ? [t] : null)(document.querySelector('[data-testid=%q]').textContent)", predicate, id)
+	v := p.Poll(js)
+	var s []string
+	if err := json.Unmarshal(v, &s); err != nil || len(s) != 1 {
+		p.tb.Fatalf("browser: %s: %s", id, v)
+	}
+	return s[0]
+}
+
+// Poll waits until a JavaScript expression is truthy, and returns its
+// value as JSON.
+func (p *Page) Poll(expression string) json.RawMessage {
+	p.tb.Helper()
+	ctx, cancel := context.WithTimeout(p.ctx, Wait+5*time.Second)
+	defer cancel()
+	v, err := chromedp.Run(ctx, chromedp.Poll[json.RawMessage](expression, chromedp.WithPollingInterval(50*time.Millisecond), chromedp.WithPollingTimeout(Wait)))
+	if err != nil {
+		p.tb.Fatalf("browser: waiting for %s: %v", expression, err)
+	}
+	return v
+}
+
+// Click clicks the element with the test id.
+func (p *Page) Click(id string) {
+	p.tb.Helper()
+	p.Do(chromedp.Click(ByTestID(id)))
+}
+
+// ByTestID selects the element with the test id.
+func ByTestID(id string) chromedp.CSS { return chromedp.CSS(fmt.Sprintf("[data-testid=%q]", id)) }
+
+// EnvScreenshots makes Screenshot write its files.
+const EnvScreenshots = "BCI_SCREENSHOTS"
+
+// Screenshots reports whether the tests are asked for screenshots.
+func Screenshots() bool { return os.Getenv(EnvScreenshots) == "1" }
+
+// Screenshot writes the page as a PNG to path when Screenshots is set (the
+// README's pictures come from real runs this way).
+func (p *Page) Screenshot(path string) {
+	p.tb.Helper()
+	if !Screenshots() {
+		return
+	}
+	ctx, cancel := context.WithTimeout(p.ctx, Wait)
+	defer cancel()
+	png, err := chromedp.Run(ctx, chromedp.FullScreenshot(100))
+	if err == nil {
+		if err = os.MkdirAll(filepath.Dir(path), 0o755); err == nil {
+			err = os.WriteFile(path, png, 0o644)
+		}
+	}
+	if err != nil {
+		p.tb.Fatalf("browser: screenshot: %v", err)
+	}
 }
