@@ -33,7 +33,8 @@ func screenshot(name string) string { return filepath.Join("..", "docs", name) }
 // in chromium: the seq shown increases, latency figures appear; pausing
 // from the page makes the banner say halted and the intents a controller
 // receives say halted; resuming brings ok back; a swap from the page
-// changes the model hash shown and the model the intents name.
+// changes the model hash shown and the model the intents name; when the
+// session stops publishing, the banner says so.
 func TestPageFollowsAndControlsASession(t *testing.T) {
 	r := startRun(t, bus.Auth{})
 	p := browser.Open(t, r.page)
@@ -74,6 +75,9 @@ func TestPageFollowsAndControlsASession(t *testing.T) {
 	p.WaitText("swaps", "t === '1'")
 	r.intents.waitFor(t, mark, intentWait, func(in decoder.Intent) bool { return in.Model == next })
 	assert.Empty(t, p.Text("banner"))
+
+	r.stop()
+	p.WaitText("banner", "t.startsWith('NO INTENTS')")
 }
 
 // TestPageNeedsCredentials: with access control on, a page that presents
@@ -103,4 +107,27 @@ func TestPageNeedsCredentials(t *testing.T) {
 	p.WaitText("conn", "t === 'connected'")
 	first := seq(t, p)
 	require.Eventually(t, func() bool { return seq(t, p) > first }, browser.Wait, 100*time.Millisecond)
+}
+
+// TestPageShowsEverySession: with several sessions on the server (a
+// worker's, say) the page lists them all and follows the one chosen.
+func TestPageShowsEverySession(t *testing.T) {
+	r := startRun(t, bus.Auth{}, "left", "right")
+	p := browser.Open(t, r.page)
+	p.Poll(`document.querySelector('[data-testid="session-left"]') && document.querySelector('[data-testid="session-right"]')`)
+	p.Click("session-right")
+	p.WaitText("session", "t === 'right'")
+	p.WaitText("model", fmt.Sprintf("/^[0-9a-f]{12}$/.test(t) && t !== %q", r.model.Hash[:12]))
+	first := seq(t, p)
+	p.WaitText("intent-seq", fmt.Sprintf("+t > %d", first))
+	p.Click("session-left")
+	p.WaitText("session", "t === 'left'")
+	p.WaitText("model", fmt.Sprintf("t === %q", r.model.Hash[:12]))
+
+	// ?session= narrows the page to one session (for credentials that
+	// allow only its subjects).
+	one := browser.Open(t, r.page+"?session=right")
+	one.WaitText("session", "t === 'right'")
+	time.Sleep(300 * time.Millisecond)
+	one.Poll(`!document.querySelector('[data-testid="session-left"]')`)
 }

@@ -31,13 +31,18 @@ type liveRun struct {
 	// intents receives what a controller subscribed to the session gets.
 	intents *intentLog
 	done    chan error
-	result  *session.Result
+	// stop ends the session (the page stays).
+	stop func()
 }
 
-// startRun starts the server (requiring auth, when set), the session and
-// the dashboard; they stop when the test ends.
-func startRun(t *testing.T, auth bus.Auth) *liveRun {
+// startRun starts the server (requiring auth, when set), the sessions
+// (default one, "demo"; the first is the one followed) and the dashboard;
+// they stop when the test ends.
+func startRun(t *testing.T, auth bus.Auth, sessions ...string) *liveRun {
 	t.Helper()
+	if len(sessions) == 0 {
+		sessions = []string{"demo"}
+	}
 	nc, closeBus, err := bus.Dial(bus.Endpoint{Server: bus.ServerOptions{Listen: "127.0.0.1:0", DataDir: t.TempDir()}, Auth: auth, Name: t.Name()})
 	require.NoError(t, err)
 	t.Cleanup(closeBus)
@@ -46,25 +51,34 @@ func startRun(t *testing.T, auth bus.Auth) *liveRun {
 	js, err := jetstream.New(nc)
 	require.NoError(t, err)
 
-	r := &liveRun{nc: nc, js: js, model: testkit.Kalman(t, acquire.SimConfig{Seed: 1, Bins: 2000}), intents: followIntents(t, nc, "demo"), done: make(chan error, 1)}
+	r := &liveRun{nc: nc, js: js, model: testkit.Kalman(t, acquire.SimConfig{Seed: 1, Bins: 2000}), intents: followIntents(t, nc, sessions[0]), done: make(chan error, len(sessions))}
 	ctx, cancel := context.WithCancel(context.Background())
+	sctx, stop := context.WithCancel(ctx)
+	r.stop = stop
 	ready := make(chan string, 1)
 	served := make(chan error, 1)
 	go func() {
 		served <- dashboard.Serve(ctx, dashboard.Options{Addr: "127.0.0.1:0", NATS: ws, Ready: func(u string) { ready <- u }})
 	}()
-	sim, err := acquire.NewSimulator(acquire.SimConfig{Seed: 2, PopulationSeed: 1, Bins: 100_000}) // the model's neurons, new reaches
-	require.NoError(t, err)
-	go func() {
-		res, err := session.Run(ctx, session.Options{Session: "demo", Conn: nc, Source: acquire.Paced(sim, true), Model: r.model,
-			Realtime: true, Control: true, Watchdog: bus.WatchdogOptions{StaleAfter: 100 * time.Millisecond, HaltAfter: 500 * time.Millisecond},
-			Outputs: pluginOutputs(t, "--telemetry")})
-		r.result = &res
-		r.done <- err
-	}()
+	for i, name := range sessions {
+		model := r.model
+		if i > 0 {
+			model = testkit.Kalman(t, acquire.SimConfig{Seed: 1 + uint64(i), PopulationSeed: 1, Bins: 2000}) // a decoder of its own
+		}
+		sim, err := acquire.NewSimulator(acquire.SimConfig{Seed: 2 + uint64(i), PopulationSeed: 1, Bins: 100_000}) // the model's neurons, new reaches
+		require.NoError(t, err)
+		go func() {
+			_, err := session.Run(sctx, session.Options{Session: name, Conn: nc, Source: acquire.Paced(sim, true), Model: model,
+				Realtime: true, Control: true, Watchdog: bus.WatchdogOptions{StaleAfter: 100 * time.Millisecond, HaltAfter: 500 * time.Millisecond},
+				Outputs: pluginOutputs(t, "--telemetry")})
+			r.done <- err
+		}()
+	}
 	t.Cleanup(func() {
 		cancel()
-		<-r.done
+		for range sessions {
+			<-r.done
+		}
 		require.NoError(t, <-served)
 	})
 	select {

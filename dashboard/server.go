@@ -64,8 +64,11 @@ func Serve(ctx context.Context, opts Options) error {
 		l.Close()
 		return err
 	}
-	srv := &http.Server{Handler: h, ReadHeaderTimeout: 5 * time.Second, ErrorLog: nil}
+	srv := &http.Server{Handler: h, ReadHeaderTimeout: 5 * time.Second}
 	page := "http://" + l.Addr().String() + "/"
+	if host, _, _ := net.SplitHostPort(opts.Addr); !isLoopback(host) {
+		opts.Log.Warn().Str("listen", l.Addr().String()).Msg("dashboard: served beyond loopback, and NATS with it: without access control on the server anyone who reaches this address can read and control sessions")
+	}
 	opts.Log.Info().Str("url", page).Msg("dashboard: open this page in a browser")
 	if opts.Ready != nil {
 		opts.Ready(page)

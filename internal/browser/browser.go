@@ -5,9 +5,14 @@
 package browser
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
+	"image"
+	"image/color/palette"
+	"image/draw"
+	"image/png"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -159,13 +164,32 @@ func (p *Page) Screenshot(path string) {
 	}
 	ctx, cancel := context.WithTimeout(p.ctx, Wait)
 	defer cancel()
-	png, err := chromedp.Run(ctx, chromedp.FullScreenshot(100))
+	shot, err := chromedp.Run(ctx, chromedp.FullScreenshot(100))
+	if err == nil {
+		shot, err = shrink(shot)
+	}
 	if err == nil {
 		if err = os.MkdirAll(filepath.Dir(path), 0o755); err == nil {
-			err = os.WriteFile(path, png, 0o644)
+			err = os.WriteFile(path, shot, 0o644)
 		}
 	}
 	if err != nil {
 		p.tb.Fatalf("browser: screenshot: %v", err)
 	}
+}
+
+// shrink re-encodes a screenshot with 256 colours, best compressed: a
+// third of the size, for pictures committed to the repository.
+func shrink(shot []byte) ([]byte, error) {
+	img, err := png.Decode(bytes.NewReader(shot))
+	if err != nil {
+		return nil, err
+	}
+	p := image.NewPaletted(img.Bounds(), palette.Plan9)
+	draw.Draw(p, p.Rect, img, img.Bounds().Min, draw.Src)
+	var b bytes.Buffer
+	if err := (&png.Encoder{CompressionLevel: png.BestCompression}).Encode(&b, p); err != nil {
+		return nil, err
+	}
+	return b.Bytes(), nil
 }
