@@ -40,16 +40,23 @@ type liveRun struct {
 // they stop when the test ends.
 func startRun(t *testing.T, auth bus.Auth, sessions ...string) *liveRun {
 	t.Helper()
-	if len(sessions) == 0 {
-		sessions = []string{"demo"}
-	}
 	nc, closeBus, err := bus.Dial(bus.Endpoint{Server: bus.ServerOptions{Listen: "127.0.0.1:0", DataDir: t.TempDir()}, Auth: auth, Name: t.Name()})
 	require.NoError(t, err)
 	t.Cleanup(closeBus)
 	ws, ok := bus.WebSocketURL(nc)
 	require.True(t, ok, "the embedded server listens for WebSocket clients")
+	return startRunOn(t, nc, ws, sessions...)
+}
+
+// startRunOn is startRun on a connection to a server whose WebSocket
+// listener is at ws.
+func startRunOn(t *testing.T, nc *nats.Conn, ws string, sessions ...string) *liveRun {
+	t.Helper()
 	js, err := jetstream.New(nc)
 	require.NoError(t, err)
+	if len(sessions) == 0 {
+		sessions = []string{"demo"}
+	}
 
 	r := &liveRun{nc: nc, js: js, model: testkit.Kalman(t, acquire.SimConfig{Seed: 1, Bins: 2000}), intents: followIntents(t, nc, sessions[0]), done: make(chan error, len(sessions))}
 	ctx, cancel := context.WithCancel(context.Background())

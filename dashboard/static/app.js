@@ -420,6 +420,18 @@ async function subscribe(subject, fn) {
   }
 }
 
+// watchStatus follows the connection: lost and back, and what the server
+// refused (a permission these credentials lack), which is said, not fatal.
+async function watchStatus(c) {
+  for await (const st of c.status()) {
+    switch (st.type) {
+      case "disconnect": case "reconnecting": setConn("bad", "NATS: reconnecting…"); break;
+      case "reconnect": setConn("ok", "connected"); break;
+      case "error": text("nats-note", `server refused: ${String(st.data).toLowerCase().replaceAll("_", " ")}`); break;
+    }
+  }
+}
+
 async function start(creds) {
   const proto = location.protocol === "https:" ? "wss:" : "ws:";
   setConn("", "connecting…");
@@ -437,7 +449,7 @@ async function start(creds) {
   $("login").hidden = true;
   $("main").hidden = false;
   setConn("ok", "connected");
-  (async () => { for await (const st of nc.status()) setConn(st.type === "reconnect" ? "ok" : "bad", st.type === "reconnect" ? "connected" : `NATS: ${st.type}`); })();
+  watchStatus(nc);
   nc.closed().then((err) => { nc = null; setConn("bad", `closed${err ? ": " + err.message : ""}`); });
   const tok = only || "*";
   for (const [leaf, fn] of [["intent", onIntent], ["status", onStatus], ["telemetry", onTelemetry], ["cursor", onCursor]]) {
