@@ -22,7 +22,9 @@ func serve(t *testing.T, addr, ws string) string {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	ready, errc := make(chan string, 1), make(chan error, 1)
-	go func() { errc <- dashboard.Serve(ctx, dashboard.Options{Addr: addr, NATS: ws, Ready: func(u string) { ready <- u }}) }()
+	go func() {
+		errc <- dashboard.Serve(ctx, dashboard.Options{Addr: addr, NATS: ws, Ready: func(u string) { ready <- u }})
+	}()
 	t.Cleanup(func() { cancel(); require.NoError(t, <-errc) })
 	select {
 	case u := <-ready:

@@ -7,7 +7,7 @@ import (
 )
 
 // serveDashboard makes a command serve the dashboard unless told otherwise
-// (--http ''): the demo, which someone is watching.
+// (--http= turns it off): the demo, which someone is watching.
 func serveDashboard(fs *flag.FlagSet) {
 	if f := fs.Lookup("http"); f != nil {
 		_ = f.Value.Set(dashboard.DemoAddr)
