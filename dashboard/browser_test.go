@@ -11,9 +11,13 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/bci-decode/bci-decode/acquire"
 	"github.com/bci-decode/bci-decode/bus"
 	"github.com/bci-decode/bci-decode/decoder"
+	"github.com/bci-decode/bci-decode/encoder"
+	"github.com/bci-decode/bci-decode/frontend"
 	"github.com/bci-decode/bci-decode/internal/browser"
+	"github.com/bci-decode/bci-decode/internal/testkit"
 )
 
 const intentWait = 15 * time.Second
@@ -130,4 +134,27 @@ func TestPageShowsEverySession(t *testing.T) {
 	one.WaitText("session", "t === 'right'")
 	time.Sleep(300 * time.Millisecond)
 	one.Poll(`!document.querySelector('[data-testid="session-left"]')`)
+}
+
+// chainSource is a continuous source paced in real time that keeps its
+// signal chain in view, as frontend.Stream does.
+type chainSource struct {
+	acquire.BinSource
+	enc *encoder.Encoder
+}
+
+func (c chainSource) Encoder() *encoder.Encoder { return c.enc }
+
+// TestPageShowsTheSignalChain: for a continuous source the page shows the
+// spike detector's noise estimates and thresholds once calibrated.
+func TestPageShowsTheSignalChain(t *testing.T) {
+	r := startRun(t, bus.Auth{})
+	sim, err := acquire.NewBroadband(acquire.BroadbandConfig{Seed: 4, Channels: 8, Duration: time.Minute})
+	require.NoError(t, err)
+	fr, err := frontend.Reader(sim, frontend.Options{})
+	require.NoError(t, err)
+	r.add(t, "array", chainSource{acquire.Paced(fr, true), fr.Encoder()}, testkit.Kalman(t, acquire.SimConfig{Seed: 1, Channels: 8, Bins: 2000}))
+	p := browser.Open(t, r.page+"?session=array")
+	p.WaitText("session", "t === 'array'")
+	p.WaitText("chain-note", "/mean σ [0-9.]+ µV/.test(t)")
 }

@@ -34,8 +34,23 @@ type FeedOptions struct {
 	// bins/s at the default period: every bin of a live stream); bins
 	// beyond it, from runs faster than real time, are counted as skipped.
 	MaxPerMessage int
+	// Chain, when set, is the signal chain of a continuous source: its
+	// noise estimates and thresholds go out every ChainEvery bins
+	// (default 25, twice a second at 20 ms bins).
+	Chain      SignalChain
+	ChainEvery int
 	// Log receives publish errors.
 	Log zerolog.Logger
+}
+
+// SignalChain is the state of a continuous source's spike detection, per
+// channel; encoder.Encoder is one. It is read on the decoding goroutine,
+// which feeds it.
+type SignalChain interface {
+	// Sigma and Thresholds fill dst with the noise estimates and the
+	// crossing thresholds (µV).
+	Sigma(dst []float32) []float32
+	Thresholds(dst []float32) []float32
 }
 
 // EnsureDefaults fills the zero fields of o with their defaults.
@@ -49,6 +64,9 @@ func (o *FeedOptions) EnsureDefaults() {
 	if o.MaxPerMessage == 0 {
 		o.MaxPerMessage = 64
 	}
+	if o.ChainEvery == 0 {
+		o.ChainEvery = 25
+	}
 }
 
 // Validate reports options a feed cannot run with.
@@ -59,7 +77,7 @@ func (o *FeedOptions) Validate() error {
 	if err := o.Shape.Validate(); err != nil {
 		return fmt.Errorf("telemetry feed: %w", err)
 	}
-	if o.Period < time.Millisecond || o.Buffer < 1 || o.MaxPerMessage < 1 {
+	if o.Period < time.Millisecond || o.Buffer < 1 || o.MaxPerMessage < 1 || o.ChainEvery < 1 {
 		return fmt.Errorf("telemetry feed: period %v, buffer %d, %d bins per message: want ≥ 1 ms and ≥ 1", o.Period, o.Buffer, o.MaxPerMessage)
 	}
 	return nil
@@ -75,6 +93,9 @@ type sample struct {
 	energyNJ float64
 	features []float32
 	target   []float32
+	// chain is set on the bins that carry the signal chain's state.
+	chain      bool
+	noise, thr []float32
 }
 
 // StepTimer tells how long the decoder took to step the bin being
@@ -106,6 +127,7 @@ type Feed struct {
 	q     *handoff.Queue[sample]
 
 	last                    snn.Activity // decoding goroutine's
+	bins                    uint64       // decoding goroutine's
 	lost, skipped, sent     atomic.Uint64
 	batch                   []*sample // owned by the feed's goroutine
 	pool                    []sample
@@ -128,6 +150,10 @@ func NewFeed(nc *nats.Conn, timer StepTimer, opts FeedOptions) (*Feed, error) {
 		for i := range set {
 			set[i].features = make([]float32, 0, opts.Shape.Channels)
 			set[i].target = make([]float32, 0, len(opts.Shape.Targets))
+			if opts.Chain != nil {
+				set[i].noise = make([]float32, 0, opts.Shape.Channels)
+				set[i].thr = make([]float32, 0, opts.Shape.Channels)
+			}
 		}
 	}
 	f.head = f.appendHead(nil)
@@ -141,9 +167,14 @@ func (f *Feed) Consume(_ *decoder.Intent, b *acquire.Bin) {
 		f.lost.Add(1)
 		return
 	}
-	s.seq, s.end, s.spiking = b.Seq, b.End, false
+	s.seq, s.end, s.spiking, s.chain = b.Seq, b.End, false, false
 	s.features = append(s.features[:0], b.Features...)
 	s.target = append(s.target[:0], b.Target...)
+	if f.opts.Chain != nil && f.bins%uint64(f.opts.ChainEvery) == 0 {
+		s.chain = true
+		s.noise, s.thr = f.opts.Chain.Sigma(s.noise), f.opts.Chain.Thresholds(s.thr)
+	}
+	f.bins++
 	if f.timer != nil {
 		s.step = f.timer.LastStep()
 		if a, ok := f.timer.Decoder().(activityCounter); ok {
@@ -206,10 +237,12 @@ func (f *Feed) gather(s *sample) {
 		return
 	}
 	dst := &f.pool[n]
-	features, target := dst.features, dst.target
+	features, target, noise, thr := dst.features, dst.target, dst.noise, dst.thr
 	*dst = *s
 	dst.features = append(features[:0], s.features...)
 	dst.target = append(target[:0], s.target...)
+	dst.noise = append(noise[:0], s.noise...)
+	dst.thr = append(thr[:0], s.thr...)
 	f.batch = append(f.batch, dst)
 }
 
@@ -250,10 +283,13 @@ func (f *Feed) appendHead(dst []byte) []byte {
 // appendMessage writes the message of the gathered bins:
 //
 //	{"session":..,"bin_us":..,"channels":..,"targets":[..],"lost":..,"skipped":..,
-//	 "bins":[{"seq":..,"end":..,"step_ns":..,"spikes":..,"energy_nj":..,"features":[..],"target":[..]},..]}
+//	 "bins":[{"seq":..,"end":..,"step_ns":..,"spikes":..,"energy_nj":..,"features":[..],"target":[..],
+//	          "noise_uv":[..],"threshold_uv":[..]},..]}
 //
-// spikes and energy_nj only for spiking decoders; features with four
-// significant digits, enough for counts and powers drawn on a screen.
+// spikes and energy_nj only for spiking decoders, noise_uv and
+// threshold_uv only every ChainEvery bins of a continuous source (0: not
+// calibrated yet); numbers with four significant digits, enough for a
+// screen.
 func (f *Feed) appendMessage(dst []byte) []byte {
 	dst = append(dst, f.head...)
 	dst = strconv.AppendUint(append(dst, `,"lost":`...), f.lost.Load(), 10)
@@ -272,6 +308,10 @@ func (f *Feed) appendMessage(dst []byte) []byte {
 		}
 		dst = appendFloats(append(dst, `,"features":`...), s.features)
 		dst = appendFloats(append(dst, `,"target":`...), s.target)
+		if s.chain {
+			dst = appendFloats(append(dst, `,"noise_uv":`...), s.noise)
+			dst = appendFloats(append(dst, `,"threshold_uv":`...), s.thr)
+		}
 		dst = append(dst, '}')
 	}
 	return append(dst, "]}"...)

@@ -14,8 +14,11 @@ import (
 	"github.com/bci-decode/bci-decode/bus"
 	"github.com/bci-decode/bci-decode/dashboard"
 	"github.com/bci-decode/bci-decode/decoder"
+	"github.com/bci-decode/bci-decode/encoder"
+	"github.com/bci-decode/bci-decode/frontend"
 	"github.com/bci-decode/bci-decode/internal/testkit"
 	"github.com/bci-decode/bci-decode/pipeline"
+	"github.com/bci-decode/bci-decode/session"
 	"github.com/bci-decode/bci-decode/snn"
 )
 
@@ -35,6 +38,8 @@ type feedMessage struct {
 		EnergyNJ *float64  `json:"energy_nj"`
 		Features []float32 `json:"features"`
 		Target   []float32 `json:"target"`
+		Noise    []float32 `json:"noise_uv"`
+		Thr      []float32 `json:"threshold_uv"`
 	} `json:"bins"`
 }
 
@@ -165,7 +170,9 @@ func TestFeedCountsSpikes(t *testing.T) {
 func TestFeedNeverWaitsNorAllocates(t *testing.T) {
 	nc := testkit.Connect(t, testkit.Server(t, bus.ServerOptions{}).ClientURL())
 	shape := acquire.Shape{Channels: 96, BinWidth: 20 * time.Millisecond, Targets: []string{"vel_x", "vel_y"}}
-	f, err := dashboard.NewFeed(nc, nil, dashboard.FeedOptions{Session: "alloc", Shape: shape, Buffer: 8, Period: time.Hour})
+	chain, err := encoder.NewEncoder(96, 30000, encoder.Options{})
+	require.NoError(t, err)
+	f, err := dashboard.NewFeed(nc, nil, dashboard.FeedOptions{Session: "alloc", Shape: shape, Buffer: 8, Period: time.Hour, Chain: chain, ChainEvery: 1})
 	require.NoError(t, err)
 	ctx, cancel := context.WithCancel(context.Background())
 	require.NoError(t, f.Start(ctx))
@@ -180,4 +187,48 @@ func TestFeedNeverWaitsNorAllocates(t *testing.T) {
 	require.NoError(t, f.Close(context.Background()))
 	st := f.Stats()
 	assert.Positive(t, st.Lost+st.Skipped, "a feed that cannot keep up loses bins and counts them")
+}
+
+// TestFeedCarriesTheSignalChain: for a continuous source, the session's
+// feed (built by the plug-in) carries the spike detector's noise estimates
+// and thresholds every 25 bins, zero until calibration ends, then the
+// thresholds at -K·σ.
+func TestFeedCarriesTheSignalChain(t *testing.T) {
+	nc := testkit.Connect(t, testkit.Server(t, bus.ServerOptions{}).ClientURL())
+	msgs := collect(t, nc, "chain")
+	sim, err := acquire.NewBroadband(acquire.BroadbandConfig{Seed: 4, Channels: 8, Duration: 2 * time.Second})
+	require.NoError(t, err)
+	r, err := frontend.Reader(sim, frontend.Options{})
+	require.NoError(t, err)
+	m := testkit.Kalman(t, acquire.SimConfig{Seed: 1, Channels: 8, Bins: 2000})
+	_, err = session.Run(context.Background(), session.Options{Session: "chain", Conn: nc, Source: r, Model: m, Outputs: pluginOutputs(t, "--telemetry")})
+	require.NoError(t, err)
+	require.NoError(t, nc.Flush())
+	var zero, calibrated int
+	for done := false; !done; {
+		select {
+		case msg := <-msgs:
+			for _, b := range msg.Bins {
+				if b.Noise == nil {
+					continue
+				}
+				assert.Zero(t, b.Seq%25, "every 25 bins")
+				require.Len(t, b.Noise, 8)
+				require.Len(t, b.Thr, 8)
+				if b.Noise[0] == 0 {
+					zero++
+					continue
+				}
+				calibrated++
+				for c := range b.Noise {
+					assert.Positive(t, b.Noise[c])
+					assert.InEpsilon(t, -4.5*b.Noise[c], b.Thr[c], 0.01, "channel %d", c)
+				}
+			}
+		case <-time.After(2 * time.Second):
+			done = true
+		}
+	}
+	assert.Positive(t, zero, "before calibration ends")
+	assert.Positive(t, calibrated, "after")
 }

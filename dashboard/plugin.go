@@ -10,6 +10,7 @@ import (
 	"github.com/rs/zerolog/log"
 
 	"github.com/bci-decode/bci-decode/bus"
+	"github.com/bci-decode/bci-decode/encoder"
 	"github.com/bci-decode/bci-decode/pipeline"
 )
 
@@ -57,7 +58,13 @@ func newSessionFeed(env *pipeline.Env) (pipeline.Output, error) {
 	if !ok {
 		return nil, errors.New("dashboard: the session has no NATS connection")
 	}
-	return NewFeed(nc, env.Pipeline, FeedOptions{Session: env.Session, Shape: env.Shape, Log: env.Log})
+	opts := FeedOptions{Session: env.Session, Shape: env.Shape, Log: env.Log}
+	if s, ok := env.Source.(interface{ Encoder() *encoder.Encoder }); ok {
+		if e := s.Encoder(); e != nil { // nil: a binned stream
+			opts.Chain = e
+		}
+	}
+	return NewFeed(nc, env.Pipeline, opts)
 }
 
 // serveOptions finds the WebSocket listener the page reads: the one given,

@@ -10,6 +10,7 @@ import (
 
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
+	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
 	"github.com/bci-decode/bci-decode/acquire"
@@ -30,9 +31,10 @@ type liveRun struct {
 	js    jetstream.JetStream
 	// intents receives what a controller subscribed to the session gets.
 	intents *intentLog
-	done    chan error
-	// stop ends the session (the page stays).
-	stop func()
+	// sessions is the sessions' context; stop ends them (the page stays).
+	sessions context.Context
+	stop     func()
+	running  sync.WaitGroup
 }
 
 // startRun starts the server (requiring auth, when set), the sessions
@@ -58,15 +60,19 @@ func startRunOn(t *testing.T, nc *nats.Conn, ws string, sessions ...string) *liv
 		sessions = []string{"demo"}
 	}
 
-	r := &liveRun{nc: nc, js: js, model: testkit.Kalman(t, acquire.SimConfig{Seed: 1, Bins: 2000}), intents: followIntents(t, nc, sessions[0]), done: make(chan error, len(sessions))}
+	r := &liveRun{nc: nc, js: js, model: testkit.Kalman(t, acquire.SimConfig{Seed: 1, Bins: 2000}), intents: followIntents(t, nc, sessions[0])}
 	ctx, cancel := context.WithCancel(context.Background())
-	sctx, stop := context.WithCancel(ctx)
-	r.stop = stop
+	r.sessions, r.stop = context.WithCancel(ctx)
 	ready := make(chan string, 1)
 	served := make(chan error, 1)
 	go func() {
 		served <- dashboard.Serve(ctx, dashboard.Options{Addr: "127.0.0.1:0", NATS: ws, Ready: func(u string) { ready <- u }})
 	}()
+	t.Cleanup(func() {
+		cancel()
+		r.running.Wait()
+		require.NoError(t, <-served)
+	})
 	for i, name := range sessions {
 		model := r.model
 		if i > 0 {
@@ -74,20 +80,8 @@ func startRunOn(t *testing.T, nc *nats.Conn, ws string, sessions ...string) *liv
 		}
 		sim, err := acquire.NewSimulator(acquire.SimConfig{Seed: 2 + uint64(i), PopulationSeed: 1, Bins: 100_000}) // the model's neurons, new reaches
 		require.NoError(t, err)
-		go func() {
-			_, err := session.Run(sctx, session.Options{Session: name, Conn: nc, Source: acquire.Paced(sim, true), Model: model,
-				Realtime: true, Control: true, Watchdog: bus.WatchdogOptions{StaleAfter: 100 * time.Millisecond, HaltAfter: 500 * time.Millisecond},
-				Outputs: pluginOutputs(t, "--telemetry")})
-			r.done <- err
-		}()
+		r.add(t, name, acquire.Paced(sim, true), model)
 	}
-	t.Cleanup(func() {
-		cancel()
-		for range sessions {
-			<-r.done
-		}
-		require.NoError(t, <-served)
-	})
 	select {
 	case r.page = <-ready:
 	case err := <-served:
@@ -96,6 +90,19 @@ func startRunOn(t *testing.T, nc *nats.Conn, ws string, sessions ...string) *liv
 		t.Fatal("the dashboard did not start")
 	}
 	return r
+}
+
+// add runs a session decoding src in real time, with the feed on, until
+// stop or the end of the test.
+func (r *liveRun) add(t *testing.T, name string, src pipeline.BinReader, model *decoder.Loaded) {
+	r.running.Add(1)
+	go func() {
+		defer r.running.Done()
+		_, err := session.Run(r.sessions, session.Options{Session: name, Conn: r.nc, Source: src, Model: model,
+			Realtime: true, Control: true, Watchdog: bus.WatchdogOptions{StaleAfter: 100 * time.Millisecond, HaltAfter: 500 * time.Millisecond},
+			Outputs: pluginOutputs(t, "--telemetry")})
+		assert.NoError(t, err, "session %s", name)
+	}()
 }
 
 // pluginOutputs builds the sessions' outputs from the plug-ins' flags, as a

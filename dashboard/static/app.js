@@ -94,6 +94,7 @@ function onTelemetry(name, m) {
     s.step.push(b.step_ns / 1000);
     if (b.target.length) s.truth.set(b.seq, b.target);
     s.bins.push({ seq: b.seq, spikes: b.spikes, energy: b.energy_nj });
+    if (b.noise_uv) s.chain = { seq: b.seq, noise: b.noise_uv, thr: b.threshold_uv };
     paintColumn(s, b.features, keep);
   }
   if (s.bins.length > keep * 1.5) s.bins.splice(0, s.bins.length - keep);
@@ -238,6 +239,24 @@ function drawRaster(s) {
   axisLabel(ctx, "ch 0", 2, h - 2);
 }
 
+// drawChain shows a continuous source's spike detection: each channel's
+// noise estimate (bars) and crossing threshold (ticks), in µV.
+function drawChain(s) {
+  $("chain-panel").hidden = !s.chain;
+  if (!s.chain) return;
+  const { noise, thr } = s.chain;
+  const [ctx, w, h] = fit($("chain"));
+  if (!noise.some((v) => v > 0)) { text("chain-note", "calibrating the noise estimates…"); return; }
+  const m = Math.max(...thr.map(Math.abs), ...noise), bw = (w - 36) / noise.length;
+  ctx.fillStyle = css("--dec");
+  noise.forEach((v, c) => { const bh = (h - 6) * v / m; ctx.fillRect(36 + c * bw, h - bh, Math.max(1, bw - 1), bh); });
+  ctx.fillStyle = css("--recv");
+  thr.forEach((v, c) => { ctx.fillRect(36 + c * bw, h - (h - 6) * Math.abs(v) / m - 1, Math.max(1, bw - 1), 2); });
+  axisLabel(ctx, `${m.toFixed(0)} µV`, 2, 10);
+  const mean = noise.reduce((a, b) => a + b, 0) / noise.length;
+  text("chain-note", `noise σ (bars) and threshold (ticks) per channel; mean σ ${mean.toFixed(1)} µV`);
+}
+
 function drawSNN(s) {
   const spiking = s.bins.filter((b) => b.spikes !== undefined);
   $("snn").hidden = !spiking.length;
@@ -343,6 +362,7 @@ function frame(now) {
     drawTraces(s);
     drawCursor(s);
     drawRaster(s);
+    drawChain(s);
     drawSNN(s);
   }
   if (s && now - lastFigures >= 250) {
