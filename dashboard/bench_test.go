@@ -3,7 +3,11 @@ package dashboard_test
 import (
 	"context"
 	"errors"
+	"os"
+	"os/exec"
 	"slices"
+	"strconv"
+	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -80,6 +84,7 @@ func BenchmarkDecodeLatencyWithPage(b *testing.B) {
 		// Switch at bin boundaries, remembered by seq: odd stretches with
 		// the page open.
 		starts := make([]uint64, 2*rounds)
+		var ticks [2]int // chromium's CPU time without and with the page
 		for i := range starts {
 			url := "about:blank"
 			if i%2 == 1 {
@@ -87,7 +92,9 @@ func BenchmarkDecodeLatencyWithPage(b *testing.B) {
 			}
 			navigate(b, ctx, url)
 			starts[i] = uint64(log.n.Load())
+			t0 := chromiumTicks()
 			waitBins(b, log, int64(starts[i])+stretch, done)
+			ticks[i%2] += chromiumTicks() - t0
 		}
 		cancel()
 		if err := <-done; err != nil && !errors.Is(err, context.Canceled) {
@@ -101,6 +108,9 @@ func BenchmarkDecodeLatencyWithPage(b *testing.B) {
 		b.ReportMetric(p50(off), "p50-µs-no-page")
 		b.ReportMetric(p50(on), "p50-µs-page")
 		b.ReportMetric(float64(len(on)), "bins-page")
+		span := float64(rounds*stretch) * width.Seconds() * 100 // clock ticks of one core
+		b.ReportMetric(100*float64(ticks[1])/span, "chromium-%core-page")
+		b.ReportMetric(100*float64(ticks[0])/span, "chromium-%core-blank")
 	}
 	navigate(b, ctx, "about:blank")
 }
@@ -147,4 +157,26 @@ func quantile(v []float64, pct int) float64 {
 	s := slices.Clone(v)
 	slices.Sort(s)
 	return s[len(s)*pct/100]
+}
+
+// chromiumTicks is the CPU time chromium's processes have used, in clock
+// ticks (1/100 s on Linux).
+func chromiumTicks() int {
+	out, _ := exec.Command("pgrep", "chromium").Output()
+	total := 0
+	for _, pid := range strings.Fields(string(out)) {
+		b, err := os.ReadFile("/proc/" + pid + "/stat")
+		if err != nil {
+			continue
+		}
+		s := string(b)
+		f := strings.Fields(s[strings.LastIndex(s, ")")+1:])
+		if len(f) < 13 {
+			continue
+		}
+		u, _ := strconv.Atoi(f[11]) // utime, field 14
+		k, _ := strconv.Atoi(f[12]) // stime, field 15
+		total += u + k
+	}
+	return total
 }

@@ -204,11 +204,10 @@ function drawTraces(s) {
 }
 
 function drawCursor(s) {
-  const panel = $("cursor-panel");
-  panel.hidden = s.cursor.length === 0;
-  if (panel.hidden) return;
+  show("cursor-panel", s.cursor.length > 0);
+  if (!s.cursor.length) return;
   const c = s.cursor[s.cursor.length - 1];
-  $("trial").textContent = `trial ${c.trial} · ${c.state}`;
+  text("trial", `trial ${c.trial} · ${c.state}`);
   const [ctx, w, h] = fit($("cursor"));
   let r = 10;
   for (const p of s.cursor) r = Math.max(r, Math.abs(p.pos[0]), Math.abs(p.pos[1]), Math.abs(p.target[0]) + p.radius, Math.abs(p.target[1]) + p.radius);
@@ -227,8 +226,8 @@ function drawCursor(s) {
 function drawRaster(s) {
   const canvas = $("raster");
   const [ctx, w, h] = fit(canvas);
-  if (!s.raster) { $("input-note").textContent = "no feature feed (start the session with --http or --telemetry)"; return; }
-  $("input-note").textContent = `binned features, ${s.raster.height} channels, last ${WINDOW_S} s, scaled per channel`;
+  if (!s.raster) { text("input-note", "no feature feed (start the session with --http or --telemetry)"); return; }
+  text("input-note", `binned features, ${s.raster.height} channels, last ${WINDOW_S} s, scaled per channel`);
   ctx.imageSmoothingEnabled = false;
   const cols = s.raster.width, split = s.rasterCol, bw = w - 36;
   // Oldest columns (from split to the end) first, then the newest.
@@ -242,7 +241,7 @@ function drawRaster(s) {
 // drawChain shows a continuous source's spike detection: each channel's
 // noise estimate (bars) and crossing threshold (ticks), in µV.
 function drawChain(s) {
-  $("chain-panel").hidden = !s.chain;
+  show("chain-panel", !!s.chain);
   if (!s.chain) return;
   const { noise, thr } = s.chain;
   const [ctx, w, h] = fit($("chain"));
@@ -259,16 +258,16 @@ function drawChain(s) {
 
 function drawSNN(s) {
   const spiking = s.bins.filter((b) => b.spikes !== undefined);
-  $("snn").hidden = !spiking.length;
+  show("snn", spiking.length > 0);
   const [ctx, w, h] = fit($("snn"));
-  if (!spiking.length) { $("snn-note").textContent = s.feed ? "this decoder has no spiking layers" : ""; return; }
+  if (!spiking.length) { text("snn-note", s.feed ? "this decoder has no spiking layers" : ""); return; }
   const x1 = spiking[spiking.length - 1].seq, x0 = x1 - Math.ceil(WINDOW_S * 1e6 / binUS(s));
   const sp = spiking.map((b) => [b.seq, b.spikes]), en = spiking.map((b) => [b.seq, b.energy]);
   const ms = Math.max(1, ...sp.map((p) => p[1])), me = Math.max(1e-9, ...en.map((p) => p[1]));
   line(ctx, sp, x0, x1, 0, ms * 1.1, [36, 4, w - 44, h / 2 - 8], css("--dec"));
   line(ctx, en, x0, x1, 0, me * 1.1, [36, h / 2 + 4, w - 44, h / 2 - 8], css("--recv"));
   const lastB = spiking[spiking.length - 1];
-  $("snn-note").textContent = `${lastB.spikes} spikes, ${lastB.energy.toFixed(1)} nJ in the last step`;
+  text("snn-note", `${lastB.spikes} spikes, ${lastB.energy.toFixed(1)} nJ in the last step`);
   axisLabel(ctx, "spikes", 2, 14); axisLabel(ctx, "nJ", 2, h / 2 + 14);
 }
 
@@ -296,7 +295,11 @@ function drawHist(dec, page) {
 
 const fmtUS = (us) => !isFinite(us) ? "—" : us < 1000 ? `${us.toFixed(us < 10 ? 1 : 0)} µs` : us < 1e6 ? `${(us / 1000).toFixed(us < 1e4 ? 2 : 1)} ms` : `${(us / 1e6).toFixed(2)} s`;
 
+// text, show and prop write to the page only what changed: every write
+// makes the browser restyle.
 function text(id, v) { const e = $(id); if (e.textContent !== String(v)) e.textContent = v; }
+function show(id, on) { const e = $(id); if (e.hidden === on) e.hidden = !on; }
+function prop(id, k, v) { const e = $(id); if (e[k] !== v) e[k] = v; }
 
 function drawFigures(s) {
   const dec = s.decodeLat.sorted(), page = s.pageLat.sorted(), step = s.step.sorted();
@@ -322,10 +325,10 @@ function drawIdentity(s) {
   text("intent-seq", s.lastSeq >= 0 ? s.lastSeq : "—");
   const status = in_ ? in_.status : "—";
   text("intent-status", status);
-  $("intent-status").className = "status " + status;
+  prop("intent-status", "className", "status " + status);
   const model = (in_ && in_.model) || st.model || "";
   text("model", model ? model.slice(0, 12) : "—");
-  $("model").title = model;
+  prop("model", "title", model);
   text("decoder", st.decoder || "—");
   text("swaps", st.pipeline ? st.pipeline.swaps : "—");
   text("rate", st.rate_hz ? `${st.rate_hz.toFixed(1)} intents/s` : "—");
@@ -345,18 +348,19 @@ function drawBanner(s) {
   else if (silent) { cls = "silent"; msg = `NO INTENTS for ${((performance.now() - s.lastRecv) / 1000).toFixed(1)} s — the session is not publishing`; }
   else if (s.last && s.last.status === "halted") { cls = "halted"; msg = "HALTED — intents are published halted (paused, input lost, or decoder fault): controllers stop"; }
   else if (s.last && s.last.status === "stale") { cls = "stale"; msg = "STALE — input missing: intents mean stop"; }
-  b.hidden = !cls;
-  b.className = "banner " + cls;
+  show("banner", !!cls);
+  prop("banner", "className", "banner " + cls);
   text("banner", msg);
 }
 
-// frame redraws what changed: the plots at most 30 times a second, the
-// percentiles (a sort of the window) 4 times a second, the banner always.
+// frame redraws what changed: the plots at most 15 times a second (enough
+// for a 10 s window, and drawing is most of the page's cost), the
+// percentiles (a sort of the window) twice a second, the banner always.
 let dirty = false, lastPlot = 0, lastFigures = 0;
 function frame(now) {
   const s = selected && sessions.get(selected);
   drawBanner(s);
-  if (s && dirty && now - lastPlot >= 33) {
+  if (s && dirty && now - lastPlot >= 66) {
     dirty = false; lastPlot = now;
     drawIdentity(s);
     drawTraces(s);
@@ -365,7 +369,7 @@ function frame(now) {
     drawChain(s);
     drawSNN(s);
   }
-  if (s && now - lastFigures >= 250) {
+  if (s && now - lastFigures >= 500) {
     lastFigures = now;
     drawFigures(s);
   }
