@@ -94,7 +94,7 @@ func BenchmarkDecodeLatencyWithPage(b *testing.B) {
 			starts[i] = uint64(log.n.Load())
 			t0 := chromiumTicks()
 			waitBins(b, log, int64(starts[i])+stretch, done)
-			ticks[i%2] += chromiumTicks() - t0
+			ticks[i%2] += used(t0, chromiumTicks())
 		}
 		cancel()
 		if err := <-done; err != nil && !errors.Is(err, context.Canceled) {
@@ -159,11 +159,11 @@ func quantile(v []float64, pct int) float64 {
 	return s[len(s)*pct/100]
 }
 
-// chromiumTicks is the CPU time chromium's processes have used, in clock
-// ticks (1/100 s on Linux).
-func chromiumTicks() int {
+// chromiumTicks is the CPU time each of chromium's processes has used, in
+// clock ticks (1/100 s on Linux), by pid.
+func chromiumTicks() map[string]int {
 	out, _ := exec.Command("pgrep", "chromium").Output()
-	total := 0
+	ticks := map[string]int{}
 	for _, pid := range strings.Fields(string(out)) {
 		b, err := os.ReadFile("/proc/" + pid + "/stat")
 		if err != nil {
@@ -176,7 +176,17 @@ func chromiumTicks() int {
 		}
 		u, _ := strconv.Atoi(f[11]) // utime, field 14
 		k, _ := strconv.Atoi(f[12]) // stime, field 15
-		total += u + k
+		ticks[pid] = u + k
 	}
-	return total
+	return ticks
+}
+
+// used is the CPU time chromium used between two readings (processes that
+// ended in between are left out: a tab's renderer, for its last moments).
+func used(before, after map[string]int) int {
+	n := 0
+	for pid, t := range after {
+		n += t - before[pid]
+	}
+	return n
 }

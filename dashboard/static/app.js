@@ -353,15 +353,18 @@ function drawBanner(s) {
   text("banner", msg);
 }
 
-// frame redraws what changed: the plots at most 15 times a second (enough
-// for a 10 s window, and drawing is most of the page's cost), the
-// percentiles (a sort of the window) twice a second, the banner always.
-let dirty = false, lastPlot = 0, lastFigures = 0;
+// frame redraws what changed, in an animation frame that a 15 Hz timer
+// asks for: the plots when data came (15 frames a second is enough for a
+// 10 s window, and drawing is most of the page's cost; a page that asked
+// for every frame would make the browser work at 60), the percentiles (a
+// sort of the window) twice a second, the banner always.
+let dirty = false, lastFigures = 0, asked = false;
 function frame(now) {
+  asked = false;
   const s = selected && sessions.get(selected);
   drawBanner(s);
-  if (s && dirty && now - lastPlot >= 66) {
-    dirty = false; lastPlot = now;
+  if (s && dirty) {
+    dirty = false;
     drawIdentity(s);
     drawTraces(s);
     drawCursor(s);
@@ -373,8 +376,8 @@ function frame(now) {
     lastFigures = now;
     drawFigures(s);
   }
-  requestAnimationFrame(frame);
 }
+setInterval(() => { if (!asked) { asked = true; requestAnimationFrame(frame); } }, 66);
 
 function renderTabs() {
   const nav = $("sessions");
@@ -489,4 +492,3 @@ $("login").onsubmit = (ev) => {
 };
 
 start({});
-requestAnimationFrame(frame);
