@@ -45,7 +45,11 @@ func Dial(e Endpoint) (nc *nats.Conn, close func(), err error) {
 		}
 		return nil, nil, err
 	}
+	if srv != nil && srv.WebSocketURL() != "" {
+		websockets.Store(nc, srv.WebSocketURL())
+	}
 	return nc, func() {
+		websockets.Delete(nc)
 		nc.Close()
 		if srv != nil {
 			srv.shutdown(e.Log)

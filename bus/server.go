@@ -76,6 +76,7 @@ func (o *ServerOptions) EnsureDefaults() {
 // Server is an embedded NATS server with JetStream enabled.
 type Server struct {
 	ns *server.Server
+	ws bool // listens for WebSocket clients
 }
 
 // StartServer starts an embedded server and waits until it accepts clients.
@@ -123,6 +124,7 @@ func StartServer(opts ServerOptions) (*Server, error) {
 	if err := opts.Auth.serverOptions(so); err != nil {
 		return nil, err
 	}
+	websocketOptions(so, opts.Auth)
 	if opts.ClusterListen != "" {
 		if err := clusterOptions(so, opts); err != nil {
 			return nil, err
@@ -139,7 +141,7 @@ func StartServer(opts ServerOptions) (*Server, error) {
 		ns.Shutdown()
 		return nil, fmt.Errorf("embedded nats: not ready for connections on %s after %v", opts.Listen, opts.ReadyTimeout)
 	}
-	return &Server{ns: ns}, nil
+	return &Server{ns: ns, ws: so.Websocket.Port != 0}, nil
 }
 
 // ClientURL is the URL clients connect to.

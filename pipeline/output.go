@@ -50,8 +50,10 @@ type Env struct {
 	// Realtime is set for live streams, which must never wait for an
 	// output; runs that go as fast as possible may wait instead of losing.
 	Realtime bool
-	// Pipeline is the loop the outputs will be fed by.
+	// Pipeline is the loop the outputs will be fed by, and Source what it
+	// reads (a signal chain, say, for outputs that show its state).
 	Pipeline *Pipeline
+	Source   BinReader
 	Log      zerolog.Logger
 	// Services are the process's shared dependencies (its NATS
 	// connection, say), found by type with Service.

@@ -101,7 +101,7 @@ func (l *live) addWatchdog(context.Context) error {
 func (l *live) addPlugins(ctx context.Context) error {
 	o := l.opts
 	env := &pipeline.Env{Session: o.Session, Shape: l.p.Shape(), Model: o.Model, Output: o.Output, Realtime: o.Realtime,
-		Pipeline: l.p, Log: o.Log, Services: append([]any{o.Conn}, o.Services...)}
+		Pipeline: l.p, Source: o.Source, Log: o.Log, Services: append([]any{o.Conn}, o.Services...)}
 	for _, f := range o.Outputs {
 		out, err := f(ctx, env)
 		if err != nil {

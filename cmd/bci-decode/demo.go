@@ -29,6 +29,7 @@ func runDemo(ctx context.Context, args []string, stdout io.Writer) error {
 	src.register(fs)
 	var lf liveFlags
 	lf.register(fs)
+	serveDashboard(fs)
 	var ff fitFlags
 	fs.StringVar(&ff.kind, "decoder", "kalman", "decoder to calibrate")
 	ff.registerShared(fs)

@@ -169,7 +169,9 @@ func setupLogging(w io.Writer) {
 	if f, ok := w.(*os.File); ok && isatty.IsTerminal(f.Fd()) {
 		w = zerolog.ConsoleWriter{Out: w, TimeFormat: "15:04:05.000"}
 	}
-	log.Logger = zerolog.New(w).With().Timestamp().Logger()
+	// Many goroutines log at once (a session's outputs, the dashboard's
+	// server), and w need not be safe for that (a buffer, in tests).
+	log.Logger = zerolog.New(zerolog.SyncWriter(w)).With().Timestamp().Logger()
 }
 
 // required returns a check that every named flag was given.

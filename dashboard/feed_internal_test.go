@@ -1,0 +1,36 @@
+package dashboard
+
+import (
+	"flag"
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/bci-decode/bci-decode/acquire"
+)
+
+var update = flag.Bool("update", false, "rewrite the golden files")
+
+// TestFeedMessageGolden pins the telemetry message the page reads: two
+// bins, one of a spiking decoder, features rounded to four digits.
+func TestFeedMessageGolden(t *testing.T) {
+	shape := acquire.Shape{Channels: 3, BinWidth: 20 * time.Millisecond, Targets: []string{"vel_x", "vel_y"}}
+	f, err := NewFeed(nil, nil, FeedOptions{Session: "golden", Shape: shape})
+	require.NoError(t, err)
+	f.lost.Store(2)
+	f.gather(&sample{seq: 41, end: 1795500000840000000, step: 4200 * time.Nanosecond, features: []float32{0, 3, 1.234567}, target: []float32{-3.4219, 11.9}})
+	f.gather(&sample{seq: 42, end: 1795500000860000000, step: 61 * time.Microsecond, spiking: true, spikes: 17, energyNJ: 1.23456,
+		features: []float32{2, 0, 1e-7}, target: []float32{0, 0}})
+	got := f.appendMessage(nil)
+	path := filepath.Join("testdata", "feed.golden.json")
+	if *update {
+		require.NoError(t, os.WriteFile(path, append(got, '\n'), 0o644))
+	}
+	want, err := os.ReadFile(path)
+	require.NoError(t, err)
+	assert.Equal(t, string(want), string(got)+"\n")
+}
