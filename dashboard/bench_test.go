@@ -47,7 +47,16 @@ func (l *latencyLog) Consume(in *decoder.Intent, _ *acquire.Bin) {
 // stretches so that a change in the machine's load falls on both; it
 // reports decode latency p99 (bin end -> intent) of each condition and
 // their ratio.
+//
+// It runs twice: with the default scheduling, and with the decoding thread
+// at real-time priority 10 (--rt-priority 10), which keeps a page drawn on
+// the same two cores from delaying any bin.
 func BenchmarkDecodeLatencyWithPage(b *testing.B) {
+	b.Run("default", func(b *testing.B) { benchLatencyWithPage(b, 0) })
+	b.Run("rt-priority-10", func(b *testing.B) { benchLatencyWithPage(b, 10) })
+}
+
+func benchLatencyWithPage(b *testing.B, prio int) {
 	const (
 		width   = 10 * time.Millisecond
 		stretch = 300 // bins per stretch (3 s)
@@ -78,7 +87,7 @@ func BenchmarkDecodeLatencyWithPage(b *testing.B) {
 		done := make(chan error, 1)
 		go func() {
 			_, err := session.Run(sctx, session.Options{Session: "bench", Conn: nc, Source: acquire.Paced(sim, true), Model: model, Realtime: true,
-				Control: true, Outputs: pluginOutputs(b, "--telemetry"), Sinks: []pipeline.Sink{log}})
+				Priority: prio, Control: true, Outputs: pluginOutputs(b, "--telemetry"), Sinks: []pipeline.Sink{log}})
 			done <- err
 		}()
 		// Switch at bin boundaries, remembered by seq: odd stretches with

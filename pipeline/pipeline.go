@@ -19,6 +19,7 @@ import (
 
 	"github.com/bci-decode/bci-decode/acquire"
 	"github.com/bci-decode/bci-decode/decoder"
+	"github.com/bci-decode/bci-decode/internal/rtsched"
 )
 
 // BinReader is the pipeline's source of bins: the signal chain for
@@ -49,6 +50,10 @@ type Options struct {
 	// decoder.Intent).
 	Process  string
 	Takeover bool
+	// Priority, when set, runs the loop's OS thread in the real-time
+	// scheduling class at this SCHED_FIFO priority (see rtsched), so that
+	// nothing else on the machine delays a bin that falls due.
+	Priority int
 }
 
 // Stats counts what the loop has done. Fields are updated atomically and may
@@ -183,6 +188,13 @@ func (p *Pipeline) Stats() Stats {
 // Run decodes bins until the source ends (it then returns nil), ctx is
 // done, or the source fails.
 func (p *Pipeline) Run(ctx context.Context) error {
+	if p.opts.Priority > 0 {
+		restore, err := rtsched.Raise(p.opts.Priority)
+		if err != nil {
+			return fmt.Errorf("pipeline: %w", err)
+		}
+		defer restore()
+	}
 	for {
 		err := p.Step(ctx)
 		if errors.Is(err, io.EOF) {

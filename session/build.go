@@ -14,7 +14,7 @@ import (
 func build(ctx context.Context, opts Options, js *setup) (*live, error) {
 	l := &live{opts: opts, js: js}
 	var err error
-	l.p, err = pipeline.New(opts.Source, opts.Model, pipeline.Options{Output: opts.Output, Process: opts.Process, Takeover: opts.Takeover})
+	l.p, err = pipeline.New(opts.Source, opts.Model, pipeline.Options{Output: opts.Output, Process: opts.Process, Takeover: opts.Takeover, Priority: opts.priority()})
 	if err != nil {
 		return nil, err
 	}
@@ -112,4 +112,13 @@ func (l *live) addPlugins(ctx context.Context) error {
 		}
 	}
 	return nil
+}
+
+// priority is the decoding thread's real-time priority: only live streams
+// have deadlines to keep.
+func (o *Options) priority() int {
+	if !o.Realtime {
+		return 0
+	}
+	return o.Priority
 }

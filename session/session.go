@@ -19,6 +19,7 @@ import (
 	"github.com/bci-decode/bci-decode/acquire"
 	"github.com/bci-decode/bci-decode/bus"
 	"github.com/bci-decode/bci-decode/decoder"
+	"github.com/bci-decode/bci-decode/internal/rtsched"
 	"github.com/bci-decode/bci-decode/pipeline"
 )
 
@@ -90,6 +91,10 @@ type Options struct {
 	// model store may retry while JetStream does not answer (default 30
 	// s: a cluster that lost a node is back within seconds).
 	StartupTimeout time.Duration
+	// Priority, in a real-time session, runs the decoding loop's thread at
+	// this SCHED_FIFO priority (0: the default policy): a dashboard page
+	// or a training job on the same machine then cannot delay a bin.
+	Priority int
 	// Log receives the session's events.
 	Log zerolog.Logger
 }
@@ -120,6 +125,9 @@ func (o *Options) Validate() error {
 		return fmt.Errorf("session: snapshot every %d bins", o.SnapshotEvery)
 	}
 	if err := o.Output.Validate(); err != nil {
+		return fmt.Errorf("session: %w", err)
+	}
+	if err := rtsched.Check(o.Priority); err != nil {
 		return fmt.Errorf("session: %w", err)
 	}
 	if err := o.Watchdog.Validate(); err != nil {

@@ -17,6 +17,7 @@ import (
 	"github.com/bci-decode/bci-decode/dataset"
 	"github.com/bci-decode/bci-decode/decoder"
 	"github.com/bci-decode/bci-decode/frontend"
+	"github.com/bci-decode/bci-decode/internal/rtsched"
 	"github.com/bci-decode/bci-decode/pipeline"
 	"github.com/bci-decode/bci-decode/report"
 	"github.com/bci-decode/bci-decode/session"
@@ -59,6 +60,7 @@ type liveFlags struct {
 	staleAfter, haltAfter                 time.Duration
 	limit                                 float64
 	integrate                             bool
+	priority                              int
 	plugins                               pipeline.Bound
 }
 
@@ -71,6 +73,7 @@ func (l *liveFlags) register(fs *flag.FlagSet) {
 	fs.DurationVar(&l.haltAfter, "halt-after", 500*time.Millisecond, "real-time input missing this long: publish halted intents that mean stop")
 	fs.Float64Var(&l.limit, "limit", 0, "clamp every published value to ±limit (0: no clamp)")
 	fs.BoolVar(&l.integrate, "integrate", false, "publish integrated velocity as position intents")
+	fs.IntVar(&l.priority, "rt-priority", 0, fmt.Sprintf("real-time runs: decode on a SCHED_FIFO thread of this priority, 1-%d, so that nothing else on the machine delays a bin (needs root or CAP_SYS_NICE; 0: off)", rtsched.MaxPriority))
 	l.plugins = pipeline.BindFlags(fs)
 }
 
@@ -91,7 +94,7 @@ func (l *liveFlags) options(s *frontend.Stream) (session.Options, error) {
 // source, for a stream that is real time or not.
 func (l *liveFlags) sessionOptions(realtime bool) session.Options {
 	o := session.Options{Realtime: realtime, Record: l.record, Overwrite: l.overwrite, Control: l.control, Owner: processID(),
-		Output: decoder.OutputOptions{Limit: float32(l.limit), Integrate: l.integrate}, Outputs: l.plugins.Outputs(), Log: log.Logger}
+		Output: decoder.OutputOptions{Limit: float32(l.limit), Integrate: l.integrate}, Outputs: l.plugins.Outputs(), Priority: l.priority, Log: log.Logger}
 	if realtime {
 		o.Watchdog = bus.WatchdogOptions{StaleAfter: l.staleAfter, HaltAfter: l.haltAfter}
 	}
@@ -103,6 +106,9 @@ func (l *liveFlags) check() error {
 	out := decoder.OutputOptions{Limit: float32(l.limit), Integrate: l.integrate}
 	if err := out.Validate(); err != nil {
 		return err
+	}
+	if err := rtsched.Check(l.priority); err != nil {
+		return fmt.Errorf("--rt-priority: %w", err)
 	}
 	w := bus.WatchdogOptions{StaleAfter: l.staleAfter, HaltAfter: l.haltAfter}
 	return w.Validate()
