@@ -113,7 +113,14 @@ func PredictTimed(d Decoder, s *dataset.Set, observe func(time.Duration)) [][]fl
 func (d *SNN) Training() *SNNTraining { return d.meta.Training }
 
 // FitDetails reports what validation chose: the history length in bins
-// and the ridge penalty.
+// (and milliseconds), the ridge penalty, and the validation split.
 func (w *Wiener) FitDetails() map[string]any {
-	return map[string]any{"lags": w.lags, "ridge": w.ridge}
+	d := map[string]any{"lags": w.lags, "ridge": w.ridge}
+	if w.meta.HistoryMS > 0 {
+		d["history_ms"] = w.meta.HistoryMS
+	}
+	if w.meta.ValSplit != "" {
+		d["val"] = string(w.meta.ValSplit)
+	}
+	return d
 }

@@ -26,10 +26,14 @@ type SNNOptions struct {
 	// bins, 0.14 for 100 ms bins; 0.5 when the bin width is unknown), and
 	// a negative value gives a memoryless readout.
 	ReadoutBeta float64
-	// ValFrac is the share of the training set, taken by time from its
-	// end, used as the validation split of bi-level training and early
-	// stopping (default 0.1).
+	// ValFrac is the share of the training set used as the validation
+	// split of bi-level training and early stopping (default 0.1): whole
+	// trials interleaved across the set for trial-structured data, the end
+	// of the set by time for continuous sessions (dataset.SplitValidation).
 	ValFrac float64
+	// ValSplit forces dataset.ValTime on trial-structured data (for
+	// comparison); empty chooses as above.
+	ValSplit dataset.ValSplit
 	// Net overrides further architecture options (surrogate, soft reset,
 	// sigmoid reparameterisation, detached gradients); its sizes, kind,
 	// recurrence and readout leak are set from the fields above.
@@ -68,6 +72,8 @@ type SNNTraining struct {
 	TrainBins int     `json:"train_bins"`
 	ValBins   int     `json:"val_bins"`
 	Seed      uint64  `json:"seed"`
+	// ValSplit says how the validation bins were chosen.
+	ValSplit dataset.ValSplit `json:"val_split,omitempty"`
 }
 
 // SNNKinds are the decoder kinds backed by spiking networks.
@@ -79,10 +85,11 @@ func init() {
 	}
 }
 
-// FitSNN trains a spiking-network decoder on train. The last ValFrac of
-// train (by time, at a trial boundary when there are trials) is the
-// validation split for the neuron-level parameters and early stopping;
-// standardisation statistics come from the rest.
+// FitSNN trains a spiking-network decoder on train. ValFrac of train
+// (interleaved trials, or the end by time for a continuous session; see
+// SNNOptions.ValFrac) is the validation split for the neuron-level
+// parameters and early stopping; standardisation statistics come from the
+// rest.
 func FitSNN(ctx context.Context, train *dataset.Set, opts SNNOptions) (*SNN, *snn.TrainReport, error) {
 	if err := checkSet(train); err != nil {
 		return nil, nil, fmt.Errorf("snn: %w", err)
@@ -107,7 +114,10 @@ func FitSNN(ctx context.Context, train *dataset.Set, opts SNNOptions) (*SNN, *sn
 	if !(opts.ValFrac > 0 && opts.ValFrac < 1) {
 		return nil, nil, fmt.Errorf("snn: validation fraction %v outside (0, 1)", opts.ValFrac)
 	}
-	fit, val := train.SplitByTime(opts.ValFrac)
+	if opts.ValSplit != "" && opts.ValSplit != dataset.ValTime {
+		return nil, nil, fmt.Errorf("snn: validation split %q: want empty (chosen from the data) or %q", opts.ValSplit, dataset.ValTime)
+	}
+	fit, val, split := validationSplit(train, opts.ValFrac, opts.ValSplit)
 	if fit.Len() < 2 || val.Len() < 2 {
 		return nil, nil, fmt.Errorf("snn: %d training bins are too few for a validation split", train.Len())
 	}
@@ -129,11 +139,21 @@ func FitSNN(ctx context.Context, train *dataset.Set, opts SNNOptions) (*SNN, *sn
 		return nil, rep, err
 	}
 	d.meta.Training = &SNNTraining{Schedule: rep.Schedule, Epochs: len(rep.Epochs), BestEpoch: rep.BestEpoch,
-		Seconds: time.Since(start).Seconds(), TrainBins: fit.Len(), ValBins: val.Len(), Seed: opts.Train.Seed}
+		Seconds: time.Since(start).Seconds(), TrainBins: fit.Len(), ValBins: val.Len(), Seed: opts.Train.Seed, ValSplit: split}
 	if r2 := rep.BestValR2; !math.IsNaN(r2) && !math.IsInf(r2, 0) {
 		d.meta.Training.ValR2 = &r2
 	}
 	return d, rep, nil
+}
+
+// validationSplit holds out frac of train for model selection, by
+// dataset.SplitValidation unless force asks for the time split.
+func validationSplit(train *dataset.Set, frac float64, force dataset.ValSplit) (fit, val *dataset.Set, split dataset.ValSplit) {
+	if force == dataset.ValTime {
+		fit, val = train.SplitByTime(frac)
+		return fit, val, dataset.ValTime
+	}
+	return train.SplitValidation(frac)
 }
 
 // normOf returns the feature standardisation and target scaling of s.
