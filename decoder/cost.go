@@ -81,12 +81,13 @@ func (d *SNN) Cost() Cost {
 	for _, n := range d.model.Cfg.Hidden {
 		neurons += n
 	}
-	params := len(d.model.W) + len(d.model.A)
-	c := Cost{Params: params, FootprintBytes: 4 * params, MACs: perStep(a.MAC, a.Steps), ACs: perStep(a.AC, a.Steps), DenseMACs: float64(a.DenseMAC)}
-	spikes := a.SpikesPerStep()
+	// A decoded step (a bin) is d.sub network steps.
+	params, bins, sub := len(d.model.W)+len(d.model.A), a.Steps/uint64(d.sub), float64(d.sub)
+	c := Cost{Params: params, FootprintBytes: 4 * params, MACs: perStep(a.MAC, bins), ACs: perStep(a.AC, bins), DenseMACs: float64(a.DenseMAC) * sub}
+	spikes := a.SpikesPerStep() * sub
 	c.SpikesPerStep = &spikes
 	if neurons > 0 && a.Steps > 0 {
-		sparsity := 1 - spikes/float64(neurons)
+		sparsity := 1 - spikes/sub/float64(neurons)
 		c.ActivationSparsity = &sparsity
 	}
 	return c

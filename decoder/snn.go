@@ -31,6 +31,11 @@ type SNNOptions struct {
 	// trials interleaved across the set for trial-structured data, the end
 	// of the set by time for continuous sessions (dataset.SplitValidation).
 	ValFrac float64
+	// Substeps is the number of network steps per bin (default 1): each
+	// bin's features are presented Substeps times, the readout leaks
+	// ReadoutBeta^(1/Substeps) per step, and its value after the bin's last
+	// step is the output. Training scores every step.
+	Substeps int
 	// ValSplit forces dataset.ValTime on trial-structured data (for
 	// comparison); empty chooses as above.
 	ValSplit dataset.ValSplit
@@ -51,6 +56,7 @@ type SNN struct {
 	model *snn.Model
 	norm  snn.Norm
 	rt    *snn.Runtime
+	sub   int // network steps per bin
 	meta  snnMeta
 	snap  snn.State // reused by AppendState
 }
@@ -58,6 +64,7 @@ type SNN struct {
 // snnMeta is the JSON metadata of an SNN model file.
 type snnMeta struct {
 	Net      snn.Config   `json:"net"`
+	Substeps int          `json:"substeps,omitempty"` // network steps per bin; 0 means 1
 	Training *SNNTraining `json:"training,omitempty"`
 }
 
@@ -111,6 +118,12 @@ func FitSNN(ctx context.Context, train *dataset.Set, opts SNNOptions) (*SNN, *sn
 	case opts.ReadoutBeta < 0:
 		opts.ReadoutBeta = 0
 	}
+	if opts.Substeps == 0 {
+		opts.Substeps = 1
+	}
+	if opts.Substeps < 1 || opts.Substeps > maxSubsteps {
+		return nil, nil, fmt.Errorf("snn: %d steps per bin: want 1-%d", opts.Substeps, maxSubsteps)
+	}
 	if !(opts.ValFrac > 0 && opts.ValFrac < 1) {
 		return nil, nil, fmt.Errorf("snn: validation fraction %v outside (0, 1)", opts.ValFrac)
 	}
@@ -123,18 +136,26 @@ func FitSNN(ctx context.Context, train *dataset.Set, opts SNNOptions) (*SNN, *sn
 	}
 	cfg := opts.Net
 	cfg.Kind, cfg.Inputs, cfg.Hidden, cfg.Outputs = opts.Kind, train.Inputs(), opts.Hidden, train.Outputs()
-	cfg.Recurrent, cfg.ReadoutBeta = !opts.NoRecurrence, opts.ReadoutBeta
+	cfg.Recurrent, cfg.ReadoutBeta = !opts.NoRecurrence, math.Pow(opts.ReadoutBeta, 1/float64(opts.Substeps))
 	m, err := snn.NewModel(cfg, opts.Seed)
 	if err != nil {
 		return nil, nil, err
 	}
 	norm := normOf(fit)
 	start := time.Now()
-	rep, err := snn.Train(ctx, m, toData(fit, norm), toData(val, norm), opts.Train)
+	to := opts.Train
+	if to.SeqLen == 0 {
+		to.SeqLen = 50
+	}
+	if to.Burn == 0 {
+		to.Burn = 10
+	}
+	to.SeqLen, to.Burn = to.SeqLen*opts.Substeps, to.Burn*opts.Substeps
+	rep, err := snn.Train(ctx, m, toData(fit, norm, opts.Substeps), toData(val, norm, opts.Substeps), to)
 	if err != nil {
 		return nil, rep, err
 	}
-	d, err := newSNN(m, norm)
+	d, err := newSNN(m, norm, opts.Substeps)
 	if err != nil {
 		return nil, rep, err
 	}
@@ -165,27 +186,41 @@ func normOf(s *dataset.Set) snn.Norm {
 	return n
 }
 
-// toData standardises s into the flat layout snn.Train uses.
-func toData(s *dataset.Set, n snn.Norm) *snn.Data {
+// maxSubsteps bounds the network steps per bin.
+const maxSubsteps = 16
+
+// toData standardises s into the flat layout snn.Train uses, every bin
+// repeated for each of its sub steps.
+func toData(s *dataset.Set, n snn.Norm, sub int) *snn.Data {
 	in, out := s.Inputs(), s.Outputs()
-	d := &snn.Data{Inputs: in, Outputs: out, X: make([]float64, s.Len()*in), Y: make([]float64, s.Len()*out), Segments: s.Segments()}
+	d := &snn.Data{Inputs: in, Outputs: out, X: make([]float64, s.Len()*sub*in), Y: make([]float64, s.Len()*sub*out)}
+	for _, g := range s.Segments() {
+		d.Segments = append(d.Segments, [2]int{g[0] * sub, g[1] * sub})
+	}
 	for t := range s.X {
-		for i, v := range s.X[t] {
-			d.X[t*in+i] = (float64(v) - n.InMu[i]) / n.InSd[i]
-		}
-		for o, v := range s.Y[t] {
-			d.Y[t*out+o] = (float64(v) - n.OutMu[o]) / n.OutSd[o]
+		for k := range sub {
+			r := t*sub + k
+			for i, v := range s.X[t] {
+				d.X[r*in+i] = (float64(v) - n.InMu[i]) / n.InSd[i]
+			}
+			for o, v := range s.Y[t] {
+				d.Y[r*out+o] = (float64(v) - n.OutMu[o]) / n.OutSd[o]
+			}
 		}
 	}
 	return d
 }
 
-func newSNN(m *snn.Model, norm snn.Norm) (*SNN, error) {
+func newSNN(m *snn.Model, norm snn.Norm, sub int) (*SNN, error) {
 	rt, err := m.Compile(norm)
 	if err != nil {
 		return nil, err
 	}
-	return &SNN{model: m, norm: norm, rt: rt, meta: snnMeta{Net: m.Cfg}}, nil
+	meta := snnMeta{Net: m.Cfg}
+	if sub > 1 {
+		meta.Substeps = sub
+	}
+	return &SNN{model: m, norm: norm, rt: rt, sub: max(sub, 1), meta: meta}, nil
 }
 
 // Kind implements Decoder: the neuron kind ("hifi", "lif", ...).
@@ -197,8 +232,16 @@ func (d *SNN) Inputs() int { return d.rt.Inputs() }
 // Outputs implements Decoder.
 func (d *SNN) Outputs() int { return d.rt.Outputs() }
 
-// Step implements Decoder; it does not allocate.
-func (d *SNN) Step(features, out []float32) { d.rt.Step(features, out) }
+// Step implements Decoder: the network steps Substeps times on the bin's
+// features. It does not allocate.
+func (d *SNN) Step(features, out []float32) {
+	for range d.sub {
+		d.rt.Step(features, out)
+	}
+}
+
+// Substeps is the number of network steps per bin.
+func (d *SNN) Substeps() int { return d.sub }
 
 // Reset implements Decoder.
 func (d *SNN) Reset() { d.rt.Reset() }
@@ -219,7 +262,7 @@ func (d *SNN) ResetActivity() { d.rt.ResetActivity() }
 
 // Clone implements Cloner: the copy shares nothing mutable.
 func (d *SNN) Clone() Decoder {
-	c, err := newSNN(d.model.Clone(), d.norm)
+	c, err := newSNN(d.model.Clone(), d.norm, d.sub)
 	if err != nil {
 		// d's model and normalisation compiled once, so they compile again.
 		return d
@@ -257,7 +300,10 @@ func loadSNN(meta json.RawMessage, payload []byte) (Decoder, error) {
 	if err != nil {
 		return nil, corrupt(err)
 	}
-	d, err := newSNN(m, norm)
+	if md.Substeps < 0 || md.Substeps > maxSubsteps {
+		return nil, fmt.Errorf("%w: %d steps per bin", modelfile.ErrCorrupt, md.Substeps)
+	}
+	d, err := newSNN(m, norm, md.Substeps)
 	if err != nil {
 		return nil, corrupt(err)
 	}

@@ -146,6 +146,9 @@ type Result struct {
 	Watchdog  bus.WatchdogStats   `json:"watchdog"`
 	// Outputs holds every output's report, by name.
 	Outputs map[string]any `json:"outputs,omitempty"`
+	// Shadow is the report of the shadow decoder's output (ShadowOutput),
+	// when the session has one: both decoders' figures side by side.
+	Shadow any `json:"shadow,omitempty"`
 	// Source holds the source's report (lost frames, time jumps), when it
 	// keeps one.
 	Source any `json:"source,omitempty"`
@@ -154,6 +157,10 @@ type Result struct {
 	Setup   SetupState    `json:"setup"`
 	Elapsed time.Duration `json:"-"`
 }
+
+// ShadowOutput is the report name of a shadow decoder's output (package
+// shadow), which the summary shows beside the live decoder's figures.
+const ShadowOutput = "shadow"
 
 // ErrRecorded is returned when Record would overwrite a recording.
 var ErrRecorded = bus.ErrRecorded
@@ -262,6 +269,10 @@ func (l *live) closeOutputs(ctx context.Context, n int, hardStop func()) error {
 func (l *live) result(elapsed time.Duration) Result {
 	res := Result{Session: l.opts.Session, Stats: l.p.Stats(), Publish: l.pub.Summary(), Score: l.score.score(), Outputs: l.reports(), Elapsed: elapsed}
 	res.Model, res.Decoder = l.p.Model()
+	if sh, ok := res.Outputs[ShadowOutput]; ok {
+		res.Shadow = sh
+		delete(res.Outputs, ShadowOutput)
+	}
 	res.Setup = l.js.state()
 	if r, ok := l.opts.Source.(pipeline.Reporter); ok {
 		_, res.Source = r.Report()
