@@ -109,4 +109,3 @@ func opt(v *float64, format string) string {
 	}
 	return fmt.Sprintf(format, *v)
 }
-

@@ -101,8 +101,8 @@ type side struct {
 	score *eval.Live              // against the stream's targets
 	act   *snn.Activity           // a spiking decoder's counts, since base
 	base  snn.Activity
-	sub   int // its network steps per bin
-	cost  *decoder.Cost           // a decoder whose cost does not depend on activity
+	sub   int           // its network steps per bin
+	cost  *decoder.Cost // a decoder whose cost does not depend on activity
 }
 
 func newSide(dim int) side {
