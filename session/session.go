@@ -321,8 +321,17 @@ func (l *live) status(st *bus.Status) {
 	}
 }
 
-// Swap implements bus.Controller.
+// Swap implements bus.Controller. The hash of a shadow decoder's model
+// promotes the shadow (see package shadow): the live loop swaps to a copy
+// of its model, which need not be in the model store.
 func (l *live) Swap(ctx context.Context, hash string) error {
+	for _, o := range l.outputs {
+		if p, ok := o.(promoter); ok {
+			if m := p.Promote(hash); m != nil {
+				return l.p.Swap(m)
+			}
+		}
+	}
 	models := l.js.models.Load()
 	if models == nil {
 		return errors.New("the model store is not ready (JetStream not answering, or not enabled)")
@@ -332,6 +341,11 @@ func (l *live) Swap(ctx context.Context, hash string) error {
 		return err
 	}
 	return l.p.Swap(m)
+}
+
+// promoter is an output holding a model the session can swap to.
+type promoter interface {
+	Promote(hash string) *decoder.Loaded
 }
 
 // SetPaused implements bus.Controller.

@@ -75,6 +75,7 @@ type slot struct {
 type Output struct {
 	env   *pipeline.Env
 	model *decoder.Loaded
+	spare decoder.Decoder // an untouched copy of the model, for promotion
 	out   *decoder.Output
 	pub   *bus.Publisher
 	idx   []int // stream target of each output; nil when the stream has not all of them
@@ -144,7 +145,23 @@ func New(env *pipeline.Env, nc *nats.Conn, opts Options) (*Output, error) {
 	}
 	o.intent.Values = make([]float32, 0, dim)
 	o.intent.Model = m.Hash
+	if c, ok := m.Decoder.(decoder.Cloner); ok {
+		o.spare = c.Clone()
+	}
 	return o, nil
+}
+
+// Promote returns a fresh copy of the shadow's model when hash is its
+// content hash (nil otherwise), for the session to swap the live loop to:
+// a shadow is promoted by swapping to its hash, whether or not the model
+// is in the model store. The shadow goes on decoding its own copy.
+func (o *Output) Promote(hash string) *decoder.Loaded {
+	if hash != o.model.Hash || o.spare == nil {
+		return nil
+	}
+	m := *o.model
+	m.Decoder = o.spare.(decoder.Cloner).Clone()
+	return &m
 }
 
 // Start implements pipeline.Output: it starts the shadow's publisher and

@@ -26,7 +26,7 @@ import (
 
 // models fits a Kalman filter and a small HIFI network on the same
 // simulated calibration block.
-func models(t *testing.T) (kalman, hifi *decoder.Loaded) {
+func models(t testing.TB) (kalman, hifi *decoder.Loaded) {
 	t.Helper()
 	cfg := acquire.SimConfig{Seed: 1, PopulationSeed: 7, Bins: 3000}
 	set := testkit.VelocitySet(t, cfg)
@@ -145,4 +145,56 @@ func TestShadowFlag(t *testing.T) {
 
 	_, err = run("--shadow", filepath.Join(dir, "missing.bcim"))
 	require.ErrorContains(t, err, "--shadow")
+}
+
+// TestConsumeDoesNotAllocate: what a shadow does on the decoding goroutine
+// (note the live step, copy the bin into the ring) allocates nothing, and a
+// full ring in a real-time session misses the bin rather than waiting.
+func TestConsumeDoesNotAllocate(t *testing.T) {
+	kalman, hifi := models(t)
+	nc := testkit.Connect(t, testkit.Server(t, bus.ServerOptions{}).ClientURL())
+	sim, err := acquire.NewSimulator(acquire.SimConfig{Seed: 2, PopulationSeed: 7})
+	require.NoError(t, err)
+	p, err := pipeline.New(sim, hifi, pipeline.Options{})
+	require.NoError(t, err)
+	env := &pipeline.Env{Session: "alloc", Shape: p.Shape(), Model: hifi, Pipeline: p, Realtime: true}
+	o, err := shadow.New(env, nc, shadow.Options{Model: kalman, Ring: 300})
+	require.NoError(t, err)
+	in := decoder.Intent{Values: []float32{1, 2}, Status: decoder.StatusOK}
+	b := acquire.Bin{Features: make([]float32, 96), Target: make([]float32, 4), End: int64(20 * time.Millisecond)}
+	o.Consume(&in, &b) // the first bin notes the live decoder's cost
+	assert.Zero(t, testing.AllocsPerRun(200, func() { o.Consume(&in, &b) }))
+	for range 200 { // not started: nothing drains the ring
+		o.Consume(&in, &b)
+	}
+	_, rep := o.Report()
+	assert.Equal(t, uint64(1+201+200-300), rep.(shadow.Report).Missed, "AllocsPerRun runs once more than asked")
+}
+
+// TestPromoteShadowBySwap swaps a running session to its shadow's model
+// hash: the live subject carries the shadow's model from then on, though
+// the model was never put in the model store.
+func TestPromoteShadowBySwap(t *testing.T) {
+	kalman, hifi := models(t)
+	nc := testkit.Connect(t, testkit.Server(t, bus.ServerOptions{}).ClientURL())
+	live := collect(t, nc, bus.IntentSubject("promo"))
+	sim, err := acquire.NewSimulator(acquire.SimConfig{Seed: 2, PopulationSeed: 7, Bins: 150})
+	require.NoError(t, err)
+	done := make(chan session.Result, 1)
+	go func() {
+		res, err := session.Run(context.Background(), session.Options{Session: "promo", Conn: nc, Source: acquire.Paced(sim, true), Model: hifi,
+			Realtime: true, Control: true, Outputs: []pipeline.Factory{shadow.Factory(kalman)}})
+		assert.NoError(t, err)
+		done <- res
+	}()
+	require.Eventually(t, func() bool { return live()[hifi.Hash] > 10 }, 10*time.Second, 10*time.Millisecond)
+	var info bus.ControlInfo
+	require.NoError(t, bus.Control(context.Background(), nc, "promo", bus.VerbSwap, bus.SwapRequest{Model: kalman.Hash}, &info))
+	res := <-done
+	assert.Equal(t, uint64(1), res.Stats.Swaps)
+	assert.Equal(t, "kalman", res.Decoder)
+	seen := live()
+	assert.Greater(t, seen[kalman.Hash], 0, "the promoted model publishes on the live subject")
+	assert.GreaterOrEqual(t, seen[kalman.Hash]+seen[hifi.Hash], 150, "every bin (and any watchdog intent of a stalled machine)")
+	require.Error(t, bus.Control(context.Background(), nc, "promo", bus.VerbSwap, bus.SwapRequest{Model: "0000"}, &info), "the session has ended")
 }
