@@ -76,13 +76,13 @@ func (w *Wiener) ResetCost() {}
 
 // Cost implements Coster from the runtime's operation counts.
 func (d *SNN) Cost() Cost {
-	a := d.rt.Activity()
+	a := d.Activity()
 	neurons := 0
 	for _, n := range d.model.Cfg.Hidden {
-		neurons += n
+		neurons += n * len(d.rts)
 	}
 	// A decoded step (a bin) is d.sub network steps.
-	params, bins, sub := len(d.model.W)+len(d.model.A), a.Steps/uint64(d.sub), float64(d.sub)
+	params, bins, sub := len(d.rts)*(len(d.model.W)+len(d.model.A)), a.Steps/uint64(d.sub), float64(d.sub)
 	c := Cost{Params: params, FootprintBytes: 4 * params, MACs: perStep(a.MAC, bins), ACs: perStep(a.AC, bins), DenseMACs: float64(a.DenseMAC) * sub}
 	spikes := a.SpikesPerStep() * sub
 	c.SpikesPerStep = &spikes
