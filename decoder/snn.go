@@ -65,14 +65,14 @@ type SNN struct {
 	rts     []*snn.Runtime
 	tmp     []float32 // a member's output, for ensembles
 	sub     int       // network steps per bin
-	meta  snnMeta
-	snap  snn.State // reused by AppendState
+	meta    snnMeta
+	snap    snn.State // reused by AppendState
 }
 
 // snnMeta is the JSON metadata of an SNN model file.
 type snnMeta struct {
 	Net      snn.Config   `json:"net"`
-	Members  int          `json:"members,omitempty"` // networks averaged; 0 means 1
+	Members  int          `json:"members,omitempty"`  // networks averaged; 0 means 1
 	Substeps int          `json:"substeps,omitempty"` // network steps per bin; 0 means 1
 	Training *SNNTraining `json:"training,omitempty"`
 }
