@@ -17,7 +17,9 @@ import (
 type SNNOptions struct {
 	// Kind is the neuron model (default snn.HIFI).
 	Kind snn.Kind
-	// Hidden lists the spiking layer sizes (default one layer of 128).
+	// Hidden lists the spiking layer sizes (default two layers of 128: a
+	// second layer raised held-out R² on chewie_m1 from 0.727 to 0.780 and
+	// on the simulator from 0.836 to 0.876, see the README).
 	Hidden []int
 	// NoRecurrence drops the recurrent synapses (on by default).
 	NoRecurrence bool
@@ -184,7 +186,7 @@ func (o *SNNOptions) ensureDefaults(bin time.Duration) error {
 		o.Kind = snn.HIFI
 	}
 	if len(o.Hidden) == 0 {
-		o.Hidden = []int{128}
+		o.Hidden = []int{128, 128}
 	}
 	if o.ValFrac == 0 {
 		o.ValFrac = 0.1

@@ -55,7 +55,7 @@ func (o SNNOptions) with(f FitOptions) SNNOptions {
 func bindSNNFlags(fs *flag.FlagSet) func() (any, error) {
 	var o SNNOptions
 	var hidden intList
-	fs.Var(&hidden, "hidden", "spiking layer sizes, comma-separated (default: the trainer's, one layer of 128)")
+	fs.Var(&hidden, "hidden", "spiking layer sizes, comma-separated (default: two layers of 128)")
 	fs.Float64Var(&o.ReadoutBeta, "readout-beta", 0, "readout leak of the spiking networks (0: a 50 ms time constant; negative: none)")
 	schedule := fs.String("schedule", "", "neuron-parameter schedule of the spiking networks: bilevel (default), interval or joint")
 	fs.Float64Var(&o.Train.LRW, "lr", 0, "weight learning rate of the spiking networks (0: default)")

@@ -30,6 +30,7 @@ var studyVariants = map[string]func(*decoder.SNNOptions){
 	"sub4":         func(o *decoder.SNNOptions) { o.Substeps = 4 },
 	"hidden256":    func(o *decoder.SNNOptions) { o.Hidden = []int{256} },
 	"hidden512":    func(o *decoder.SNNOptions) { o.Hidden = []int{512} },
+	"one-layer":    func(o *decoder.SNNOptions) { o.Hidden = []int{128} },
 	"two-layers":   func(o *decoder.SNNOptions) { o.Hidden = []int{128, 128} },
 	"two-256":      func(o *decoder.SNNOptions) { o.Hidden = []int{256, 256} },
 	"three-layers": func(o *decoder.SNNOptions) { o.Hidden = []int{128, 128, 128} },
@@ -43,7 +44,7 @@ var studyVariants = map[string]func(*decoder.SNNOptions){
 	"homog":        func(o *decoder.SNNOptions) { o.Kind = snn.HIFIHomogeneous },
 	"gamma0":       func(o *decoder.SNNOptions) { o.Kind = snn.HIFINoInhibition },
 	"joint":        func(o *decoder.SNNOptions) { o.Train.Schedule = snn.Joint },
-	"fixed":        func(o *decoder.SNNOptions) { o.Kind = snn.LIF; o.Train.Schedule = snn.Joint },
+	"fixed":        func(o *decoder.SNNOptions) { o.Train.LRA = 1e-12 }, // neuron parameters stay at their initial values
 }
 
 // TestAccuracyStudyChewie trains the variants named in BCI_STUDY

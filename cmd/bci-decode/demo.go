@@ -110,7 +110,7 @@ func runDemo(ctx context.Context, args []string, stdout io.Writer) error {
 // flags still override them.
 const (
 	demoEpochs = "8"
-	demoHidden = "64"
+	demoHidden = "64,64"
 )
 
 // demoDefaults sets the demo's own defaults of the shared training flags.
