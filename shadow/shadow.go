@@ -67,8 +67,9 @@ type slot struct {
 	width      time.Duration
 	features   []float32
 	truth      []float32 // the bin's targets in output order; nil when unscored
+	scored     bool      // truth holds this bin's targets
 	live       []float32
-	liveOK     bool
+	liveOK     bool // the live intent was StatusOK
 }
 
 // Output is a shadow decoder fed by a session (a pipeline.Output).
@@ -209,12 +210,11 @@ func (o *Output) Consume(in *decoder.Intent, b *acquire.Bin) {
 	s.features = append(s.features[:0], b.Features...)
 	s.live = append(s.live[:0], in.Values...)
 	s.liveOK = in.Status == decoder.StatusOK
-	if s.truth != nil && len(b.Target) > 0 {
+	s.scored = s.truth != nil && len(b.Target) > 0
+	if s.scored {
 		for k, j := range o.idx {
 			s.truth[k] = b.Target[j]
 		}
-	} else if s.truth != nil {
-		s.liveOK = false // nothing to score against
 	}
 	o.ready <- i
 }
@@ -269,14 +269,15 @@ func (o *Output) decode(s *slot) {
 	o.pub.Consume(in, nil)
 	o.decoded++
 	o.shadow.note(o.model.Decoder)
-	if in.Status == decoder.StatusOK && len(s.live) == len(in.Values) {
+	ok := in.Status == decoder.StatusOK
+	if ok && s.liveOK && len(s.live) == len(in.Values) {
 		o.agree.Add(in.Values, s.live)
 	}
-	if s.truth != nil && s.liveOK {
+	if s.scored && s.liveOK {
 		o.live.score.Add(s.live, s.truth)
-		if in.Status == decoder.StatusOK {
-			o.shadow.score.Add(in.Values, s.truth)
-		}
+	}
+	if s.scored && ok {
+		o.shadow.score.Add(in.Values, s.truth)
 	}
 }
 
