@@ -44,6 +44,8 @@ var studyVariants = map[string]func(*decoder.SNNOptions){
 	"homog":        func(o *decoder.SNNOptions) { o.Kind = snn.HIFIHomogeneous },
 	"gamma0":       func(o *decoder.SNNOptions) { o.Kind = snn.HIFINoInhibition },
 	"joint":        func(o *decoder.SNNOptions) { o.Train.Schedule = snn.Joint },
+	"interval":     func(o *decoder.SNNOptions) { o.Train.Schedule = snn.Interval },
+	"lra10":        func(o *decoder.SNNOptions) { o.Train.LRA = 1e-2 },
 	"fixed":        func(o *decoder.SNNOptions) { o.Train.LRA = 1e-12 }, // neuron parameters stay at their initial values
 }
 
