@@ -46,6 +46,8 @@ var studyVariants = map[string]func(*decoder.SNNOptions){
 	"joint":        func(o *decoder.SNNOptions) { o.Train.Schedule = snn.Joint },
 	"interval":     func(o *decoder.SNNOptions) { o.Train.Schedule = snn.Interval },
 	"lra10":        func(o *decoder.SNNOptions) { o.Train.LRA = 1e-2 },
+	"soft-reset":   func(o *decoder.SNNOptions) { o.Net.SoftReset = true },
+	"sigmoid":      func(o *decoder.SNNOptions) { o.Net.Sigmoid = true },
 	"fixed":        func(o *decoder.SNNOptions) { o.Train.LRA = 1e-12 }, // neuron parameters stay at their initial values
 }
 
