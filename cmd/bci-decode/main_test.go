@@ -172,7 +172,8 @@ func TestDemoWithSubscriber(t *testing.T) {
 	assert.Greater(t, res.Shadow.Live.StepP50US, 0.0)
 	assert.NotNil(t, res.Shadow.Live.SpikesPerStep)
 	assert.Equal(t, res.Shadow.Bins+res.Shadow.Missed, uint64(150))
-	assert.Equal(t, int(res.Shadow.Publish.Published), len(shadowMsgs), "the shadow's intents are on its own subject")
+	assert.Eventually(t, func() bool { return int(res.Shadow.Publish.Published) == len(shadowMsgs) }, 5*time.Second, 10*time.Millisecond,
+		"the shadow's intents are on its own subject")
 
 	var seqs []uint64
 	for len(msgs) > 0 {
