@@ -55,6 +55,7 @@ type Row struct {
 	// parameters of the first layer.
 	Epochs       int                     `json:"epochs,omitempty"`
 	ValR2        float64                 `json:"val_r2,omitempty"`
+	ValSplit     string                  `json:"val_split,omitempty"`
 	NeuronParams map[string]ParamSummary `json:"neuron_params,omitempty"`
 	// Details holds what the kind itself reports of its fit (a Wiener
 	// filter's chosen history, say).
@@ -147,7 +148,7 @@ func measure(ctx context.Context, kind string, train, test *dataset.Set, opts Op
 // describeSNN adds what a spiking network reports of its training.
 func describeSNN(row *Row, s *decoder.SNN) {
 	if t := s.Training(); t != nil {
-		row.Epochs = t.Epochs
+		row.Epochs, row.ValSplit = t.Epochs, string(t.ValSplit)
 		if t.ValR2 != nil {
 			row.ValR2 = finite(*t.ValR2)
 		}

@@ -86,6 +86,9 @@ func (e Row) fitNotes() string {
 	if e.Epochs > 0 {
 		notes = append(notes, fmt.Sprintf("epochs=%d val_r2=%.3f", e.Epochs, e.ValR2))
 	}
+	if e.ValSplit != "" {
+		notes = append(notes, "val="+e.ValSplit)
+	}
 	if len(notes) == 0 {
 		return "-"
 	}

@@ -64,3 +64,34 @@ func TestSelectTargets(t *testing.T) {
 	_, err = s.SelectTargets("c")
 	assert.ErrorContains(t, err, `no target "c"`)
 }
+
+func TestSplitValidationTrialsInterleaved(t *testing.T) {
+	// 40 trials of 2 bins, sorted by "condition" (the trial id here): a
+	// time split would validate on the last condition only.
+	var ids []int
+	for tr := range 40 {
+		ids = append(ids, tr, tr)
+	}
+	s := trials(ids...)
+	fit, val, split := s.SplitValidation(0.1)
+	assert.Equal(t, dataset.ValTrials, split)
+	assert.Equal(t, []int{5, 5, 15, 15, 25, 25, 35, 35}, val.Trial)
+	assert.Equal(t, 72, fit.Len())
+	for _, tr := range fit.Trial {
+		assert.NotEqual(t, 5, tr%10, "trial %d is in both splits", tr)
+	}
+}
+
+func TestSplitValidationContinuousByTime(t *testing.T) {
+	ids := make([]int, 100)
+	for i := range ids {
+		ids[i] = -1
+	}
+	fit, val, split := trials(ids...).SplitValidation(0.1)
+	assert.Equal(t, dataset.ValTime, split)
+	assert.Equal(t, []float32{90, 91, 92, 93, 94, 95, 96, 97, 98, 99}, first(val))
+	assert.Equal(t, 90, fit.Len())
+	// too few trials to interleave: by time too
+	_, _, split = trials(0, 0, 1, 1, 2, 2).SplitValidation(0.1)
+	assert.Equal(t, dataset.ValTime, split)
+}

@@ -21,7 +21,7 @@ func BenchmarkStep(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	wiener, err := decoder.FitWiener(ctx, train, decoder.WienerOptions{Ridge: 1})
+	wiener, err := decoder.FitWiener(ctx, train, decoder.WienerOptions{Lags: 5, Ridge: 1})
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -76,17 +76,18 @@ func (w *Wiener) ResetCost() {}
 
 // Cost implements Coster from the runtime's operation counts.
 func (d *SNN) Cost() Cost {
-	a := d.rt.Activity()
+	a := d.Activity()
 	neurons := 0
 	for _, n := range d.model.Cfg.Hidden {
-		neurons += n
+		neurons += n * len(d.rts)
 	}
-	params := len(d.model.W) + len(d.model.A)
-	c := Cost{Params: params, FootprintBytes: 4 * params, MACs: perStep(a.MAC, a.Steps), ACs: perStep(a.AC, a.Steps), DenseMACs: float64(a.DenseMAC)}
-	spikes := a.SpikesPerStep()
+	// A decoded step (a bin) is d.sub network steps.
+	params, bins, sub := len(d.rts)*(len(d.model.W)+len(d.model.A)), a.Steps/uint64(d.sub), float64(d.sub)
+	c := Cost{Params: params, FootprintBytes: 4 * params, MACs: perStep(a.MAC, bins), ACs: perStep(a.AC, bins), DenseMACs: float64(a.DenseMAC) * sub}
+	spikes := a.SpikesPerStep() * sub
 	c.SpikesPerStep = &spikes
 	if neurons > 0 && a.Steps > 0 {
-		sparsity := 1 - spikes/float64(neurons)
+		sparsity := 1 - spikes/sub/float64(neurons)
 		c.ActivationSparsity = &sparsity
 	}
 	return c
@@ -113,7 +114,14 @@ func PredictTimed(d Decoder, s *dataset.Set, observe func(time.Duration)) [][]fl
 func (d *SNN) Training() *SNNTraining { return d.meta.Training }
 
 // FitDetails reports what validation chose: the history length in bins
-// and the ridge penalty.
+// (and milliseconds), the ridge penalty, and the validation split.
 func (w *Wiener) FitDetails() map[string]any {
-	return map[string]any{"lags": w.lags, "ridge": w.ridge}
+	d := map[string]any{"lags": w.lags, "ridge": w.ridge}
+	if w.meta.HistoryMS > 0 {
+		d["history_ms"] = w.meta.HistoryMS
+	}
+	if w.meta.ValSplit != "" {
+		d["val"] = string(w.meta.ValSplit)
+	}
+	return d
 }

@@ -55,13 +55,15 @@ func (o SNNOptions) with(f FitOptions) SNNOptions {
 func bindSNNFlags(fs *flag.FlagSet) func() (any, error) {
 	var o SNNOptions
 	var hidden intList
-	fs.Var(&hidden, "hidden", "spiking layer sizes, comma-separated (default: the trainer's, one layer of 128)")
+	fs.Var(&hidden, "hidden", "spiking layer sizes, comma-separated (default: two layers of 128)")
 	fs.Float64Var(&o.ReadoutBeta, "readout-beta", 0, "readout leak of the spiking networks (0: a 50 ms time constant; negative: none)")
 	schedule := fs.String("schedule", "", "neuron-parameter schedule of the spiking networks: bilevel (default), interval or joint")
 	fs.Float64Var(&o.Train.LRW, "lr", 0, "weight learning rate of the spiking networks (0: default)")
 	fs.Float64Var(&o.Train.LRA, "lr-neuron", 0, "neuron-parameter learning rate (0: default)")
 	fs.IntVar(&o.Train.SeqLen, "seq-len", 0, "training sequence length in bins (0: default 50)")
 	fs.IntVar(&o.Train.Batch, "batch", 0, "sequences per weight step (0: default, about 32 steps per epoch)")
+	fs.IntVar(&o.Ensemble, "ensemble", 0, "spiking networks trained from different seeds whose readouts are averaged (0: default, one)")
+	fs.IntVar(&o.Substeps, "substeps", 0, "network steps per bin of the spiking networks (0: default, one)")
 	fs.BoolVar(&o.Net.Detached, "detached", false, "detached-membrane gradients instead of full BPTT")
 	fs.BoolVar(&o.Net.SoftReset, "soft-reset", false, "subtract the threshold after a spike (the 2024 code) instead of resetting to ure")
 	fs.BoolVar(&o.Net.Sigmoid, "sigmoid", false, "sigmoid reparameterisation of learned decay and threshold (the 2024 code) instead of clamping")
@@ -83,6 +85,8 @@ func (o SNNOptions) checkTuning() error {
 		return fmt.Errorf("snn: readout leak %v: want less than 1 (0: default, negative: none)", o.ReadoutBeta)
 	case t.SeqLen < 0 || t.SeqLen > 10000 || t.Batch < 0 || t.Batch > 4096:
 		return fmt.Errorf("snn: sequence length %d (0-10000) and batch %d (0-4096)", t.SeqLen, t.Batch)
+	case o.Ensemble < 0 || o.Ensemble > maxMembers || o.Substeps < 0 || o.Substeps > maxSubsteps:
+		return fmt.Errorf("snn: ensemble of %d (0-%d) and %d steps per bin (0-%d)", o.Ensemble, maxMembers, o.Substeps, maxSubsteps)
 	}
 	switch t.Schedule {
 	case "", snn.BiLevel, snn.Interval, snn.Joint:

@@ -69,19 +69,49 @@ func (w *Wiener) RestoreState(p []byte) error {
 }
 
 // AppendState implements StateSaver: membranes, spikes, adaptation and
-// readout.
+// readout; an ensemble's members each after the length of their state.
 func (d *SNN) AppendState(dst []byte) []byte {
-	d.rt.Snapshot(&d.snap)
-	return d.snap.AppendBinary(dst)
+	if len(d.rts) == 1 {
+		d.rt.Snapshot(&d.snap)
+		return d.snap.AppendBinary(dst)
+	}
+	for _, rt := range d.rts {
+		rt.Snapshot(&d.snap)
+		at := len(dst)
+		dst = binary.LittleEndian.AppendUint32(dst, 0)
+		dst = d.snap.AppendBinary(dst)
+		binary.LittleEndian.PutUint32(dst[at:], uint32(len(dst)-at-4))
+	}
+	return dst
 }
 
 // RestoreState implements StateSaver.
 func (d *SNN) RestoreState(p []byte) error {
+	if len(d.rts) == 1 {
+		return restoreRuntime(d.rt, p)
+	}
+	for i, rt := range d.rts {
+		if len(p) < 4 || uint64(len(p)-4) < uint64(binary.LittleEndian.Uint32(p)) {
+			return fmt.Errorf("%w: the checkpoint ends inside member %d", ErrState, i)
+		}
+		n := int(binary.LittleEndian.Uint32(p))
+		if err := restoreRuntime(rt, p[4:4+n]); err != nil {
+			return err
+		}
+		p = p[4+n:]
+	}
+	if len(p) != 0 {
+		return fmt.Errorf("%w: %d bytes after the last member", ErrState, len(p))
+	}
+	return nil
+}
+
+func restoreRuntime(rt *snn.Runtime, p []byte) error {
 	var s snn.State
 	if err := s.UnmarshalBinary(p); err != nil {
 		return fmt.Errorf("%w: %v", ErrState, err)
 	}
-	if !d.rt.Restore(&s) {
+	if !rt.Restore(&s) {
 		return fmt.Errorf("%w: the checkpoint is of another network", ErrState)
 	}
 	return nil

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"math"
+	"time"
 
 	"gonum.org/v1/gonum/mat"
 
@@ -16,23 +17,33 @@ import (
 
 // WienerOptions configures FitWiener. Zero fields take defaults.
 type WienerOptions struct {
-	// Lags is the number of bins of history, the current bin included
-	// (default 5).
+	// Lags is the number of bins of history, the current bin included. 0
+	// chooses it by validation, with the ridge penalty, among 1 to the
+	// number of bins in MaxHistory.
 	Lags int
+	// MaxHistory bounds the history the automatic choice considers
+	// (default 500 ms, at most MaxLagBins bins; 10 bins when the bin width
+	// is unknown).
+	MaxHistory time.Duration
 	// Ridge is the L2 penalty per bin on standardised features. 0 chooses it
-	// from RidgeGrid by validation on the last ValFrac of the training data
-	// (by time), then refits on all of it.
+	// from RidgeGrid by validation.
 	Ridge float64
 	// RidgeGrid lists the candidates for the automatic choice.
 	RidgeGrid []float64
-	// ValFrac is the share of training data held out to choose Ridge
-	// (default 0.2).
+	// ValFrac is the share of training data held out to choose Lags and
+	// Ridge (default 0.2): interleaved whole trials, or the end of a
+	// continuous session (dataset.SplitValidation). The filter is then
+	// refit on all the training data.
 	ValFrac float64
 }
 
+// MaxLagBins caps the history of the automatic choice, which keeps the
+// normal equations (lags × channels)² small enough to solve in seconds.
+const MaxLagBins = 10
+
 func (o WienerOptions) withDefaults() WienerOptions {
-	if o.Lags == 0 {
-		o.Lags = 5
+	if o.MaxHistory == 0 {
+		o.MaxHistory = 500 * time.Millisecond
 	}
 	if len(o.RidgeGrid) == 0 {
 		o.RidgeGrid = []float64{0.01, 0.1, 1, 10, 100, 1000}
@@ -41,6 +52,26 @@ func (o WienerOptions) withDefaults() WienerOptions {
 		o.ValFrac = 0.2
 	}
 	return o
+}
+
+// lagCandidates lists the histories the automatic choice tries: every
+// length up to 6 bins, then every other one up to the longest.
+func (o WienerOptions) lagCandidates(bin time.Duration) []int {
+	if o.Lags > 0 {
+		return []int{o.Lags}
+	}
+	longest := 10
+	if bin > 0 {
+		longest = int(o.MaxHistory / bin)
+	}
+	longest = min(max(longest, 1), MaxLagBins)
+	var out []int
+	for l := 1; l <= longest; l++ {
+		if l <= 6 || l%2 == 0 || l == longest {
+			out = append(out, l)
+		}
+	}
+	return out
 }
 
 // Wiener is a linear decoder on a window of lagged bins (ridge regression),
@@ -55,51 +86,121 @@ type Wiener struct {
 	hist          []float64 // ring of lags standardised feature vectors
 	head          int       // slot of the newest vector in hist
 	ridge         float64
+	meta          wienerMeta
 }
 
-// FitWiener fits a Wiener filter to the training set.
+// FitWiener fits a Wiener filter to the training set, choosing its history
+// and ridge penalty by validation unless opts fixes them.
 func FitWiener(ctx context.Context, train *dataset.Set, opts WienerOptions) (*Wiener, error) {
 	opts = opts.withDefaults()
-	if opts.Lags < 1 {
-		return nil, fmt.Errorf("wiener: lags %d, need at least 1", opts.Lags)
+	if opts.Lags < 0 || opts.MaxHistory < 0 || opts.Ridge < 0 || !(opts.ValFrac > 0 && opts.ValFrac < 1) {
+		return nil, fmt.Errorf("wiener: lags %d, history %v, ridge %v and validation share %v: want non-negative values and a share in (0, 1)",
+			opts.Lags, opts.MaxHistory, opts.Ridge, opts.ValFrac)
 	}
 	if err := checkSet(train); err != nil {
 		return nil, fmt.Errorf("wiener: %w", err)
 	}
-	if err := checkWienerBudget(train, opts.Lags); err != nil {
+	lagsC, grid := opts.lagCandidates(train.BinWidth), opts.RidgeGrid
+	if opts.Ridge > 0 {
+		grid = []float64{opts.Ridge}
+	}
+	longest := lagsC[len(lagsC)-1]
+	if err := checkWienerBudget(train, longest); err != nil {
 		return nil, err
 	}
 	mu, sd := featureStats(train)
-	lambda := opts.Ridge
-	if lambda == 0 {
-		fit, val := train.SplitByTime(opts.ValFrac)
-		if fit.Len() == 0 || val.Len() == 0 {
-			return nil, fmt.Errorf("wiener: %d bins are too few to choose the ridge penalty", train.Len())
+	meta := wienerMeta{Inputs: train.Inputs(), Outputs: train.Outputs(), Lags: lagsC[0], Ridge: grid[0]}
+	var all *normal
+	if len(lagsC) == 1 && len(grid) == 1 {
+		all = normalOf(lagDesign(train, longest, mu, sd))
+	} else {
+		fit, val, split := train.SplitValidation(opts.ValFrac)
+		if fit.Len() <= longest || val.Len() == 0 {
+			return nil, fmt.Errorf("wiener: %d bins are too few to choose the history and ridge penalty", train.Len())
 		}
-		best := math.Inf(-1)
-		for _, l := range opts.RidgeGrid {
+		nf := normalOf(lagDesign(fit, longest, mu, sd))
+		xv, _ := lagDesign(val, longest, mu, sd)
+		best, err := chooseWiener(ctx, nf, xv, val.Y, lagsC, grid)
+		if err != nil {
+			return nil, err
+		}
+		meta.Lags, meta.Ridge, meta.ValSplit, meta.ValR2 = best.lags, best.ridge, split, &best.r2
+		all = nf.add(normalOf(lagDesign(val, longest, mu, sd)))
+	}
+	return newWiener(all, meta, mu, sd, train.BinWidth)
+}
+
+// wienerChoice is a candidate history and penalty with its validation R².
+type wienerChoice struct {
+	lags  int
+	ridge float64
+	r2    float64
+}
+
+// chooseWiener fits every candidate on nf and scores it on the validation
+// design xv (its targets yv), returning the best.
+func chooseWiener(ctx context.Context, nf *normal, xv *mat.Dense, yv [][]float32, lags []int, grid []float64) (wienerChoice, error) {
+	best := wienerChoice{r2: math.Inf(-1)}
+	nv, in := len(yv), nf.sx.Len()/lags[len(lags)-1]
+	pred := make([][]float32, nv)
+	for i := range pred {
+		pred[i] = make([]float32, nf.xty.RawMatrix().Cols)
+	}
+	for _, l := range lags {
+		for _, lambda := range grid {
 			if err := ctx.Err(); err != nil {
-				return nil, err
+				return best, err
 			}
-			w, err := fitWiener(fit, opts.Lags, l, mu, sd)
+			beta, b, err := nf.solve(l*in, lambda)
 			if err != nil {
 				continue
 			}
-			if r2 := eval.Score(Predict(w, val), val.Y).MeanR2(); r2 > best {
-				best, lambda = r2, l
+			var p mat.Dense
+			p.Mul(xv.Slice(0, nv, 0, l*in), beta)
+			for i := range pred {
+				for k := range pred[i] {
+					pred[i][k] = float32(p.At(i, k) + b[k])
+				}
+			}
+			if r2 := eval.Score(pred, yv).MeanR2(); r2 > best.r2 {
+				best = wienerChoice{lags: l, ridge: lambda, r2: r2}
 			}
 		}
-		if math.IsInf(best, -1) {
-			return nil, fmt.Errorf("wiener: no ridge penalty in %v gave a solvable system", opts.RidgeGrid)
-		}
 	}
-	return fitWiener(train, opts.Lags, lambda, mu, sd)
+	if math.IsInf(best.r2, -1) {
+		return best, fmt.Errorf("wiener: no history in %v with a ridge penalty in %v gave a solvable system", lags, grid)
+	}
+	return best, nil
 }
 
-func fitWiener(s *dataset.Set, lags int, lambda float64, mu, sd []float64) (*Wiener, error) {
+// newWiener solves the normal equations of all the training data for the
+// history and penalty in meta.
+func newWiener(all *normal, meta wienerMeta, mu, sd []float64, bin time.Duration) (*Wiener, error) {
+	in, out, lags := meta.Inputs, meta.Outputs, meta.Lags
+	beta, b, err := all.solve(lags*in, meta.Ridge)
+	if err != nil {
+		return nil, fmt.Errorf("wiener: %w", err)
+	}
+	if bin > 0 {
+		meta.HistoryMS = float64(lags) * float64(bin) / float64(time.Millisecond)
+	}
+	w := &Wiener{lags: lags, in: in, out: out, mu: mu, sd: sd, ridge: meta.Ridge, b: b,
+		w: make([]float64, out*lags*in), hist: make([]float64, lags*in), meta: meta}
+	for k := range out {
+		for j := range lags * in {
+			w.w[k*lags*in+j] = beta.At(j, k)
+		}
+	}
+	return w, nil
+}
+
+// lagDesign builds the lag-major design matrix of s (standardised features
+// of the current bin, then of 1, 2 ... lags-1 bins before, zero before a
+// segment's start) and its targets.
+func lagDesign(s *dataset.Set, lags int, mu, sd []float64) (x, y *mat.Dense) {
 	in, out, n := s.Inputs(), s.Outputs(), s.Len()
-	x := mat.NewDense(n, lags*in, nil)
-	y := mat.NewDense(n, out, nil)
+	x = mat.NewDense(n, lags*in, nil)
+	y = mat.NewDense(n, out, nil)
 	for _, g := range s.Segments() {
 		for t := g[0]; t < g[1]; t++ {
 			row := x.RawRowView(t)
@@ -113,25 +214,88 @@ func fitWiener(s *dataset.Set, lags int, lambda float64, mu, sd []float64) (*Wie
 			}
 		}
 	}
-	xm, ym := colMeans(x), colMeans(y)
-	centre(x, xm)
-	centre(y, ym)
-	beta, err := ridge(x, y, lambda*float64(n))
-	if err != nil {
-		return nil, err
+	return x, y
+}
+
+// normal holds the sufficient statistics of a ridge fit on a lag-major
+// design: XᵀX, XᵀY, the column sums of X and Y and the row count. Those of
+// fewer lags are its leading blocks, so one pass over the data serves
+// every candidate history, and the statistics of two sets add.
+type normal struct {
+	xtx    *mat.SymDense
+	xty    *mat.Dense
+	sx, sy *mat.VecDense
+	n      float64
+}
+
+func normalOf(x, y *mat.Dense) *normal {
+	r, p := x.Dims()
+	_, out := y.Dims()
+	ones := mat.NewVecDense(r, nil)
+	for i := range r {
+		ones.SetVec(i, 1)
 	}
-	w := &Wiener{lags: lags, in: in, out: out, mu: mu, sd: sd, ridge: lambda,
-		w: make([]float64, out*lags*in), b: make([]float64, out)}
-	for k := range out {
-		w.b[k] = ym[k]
-		for j := range lags * in {
-			c := beta.At(j, k)
-			w.w[k*lags*in+j] = c
-			w.b[k] -= c * xm[j]
+	nm := &normal{xtx: mat.NewSymDense(p, nil), xty: mat.NewDense(p, out, nil),
+		sx: mat.NewVecDense(p, nil), sy: mat.NewVecDense(out, nil), n: float64(r)}
+	if r == 0 {
+		return nm
+	}
+	// A general product, though it computes both halves: gonum's Dgemm
+	// is blocked and uses every core, its Dsyrk neither.
+	var g mat.Dense
+	g.Mul(x.T(), x)
+	copy(nm.xtx.RawSymmetric().Data, g.RawMatrix().Data)
+	nm.xty.Mul(x.T(), y)
+	nm.sx.MulVec(x.T(), ones)
+	nm.sy.MulVec(y.T(), ones)
+	return nm
+}
+
+// add returns the statistics of both sets together.
+func (a *normal) add(b *normal) *normal {
+	s := &normal{xtx: mat.NewSymDense(a.xtx.SymmetricDim(), nil), xty: &mat.Dense{}, sx: &mat.VecDense{}, sy: &mat.VecDense{}, n: a.n + b.n}
+	s.xtx.AddSym(a.xtx, b.xtx)
+	s.xty.Add(a.xty, b.xty)
+	s.sx.AddVec(a.sx, b.sx)
+	s.sy.AddVec(a.sy, b.sy)
+	return s
+}
+
+// solve returns the ridge coefficients on the first p columns (centred, with
+// penalty lambda per row) and the intercepts.
+func (a *normal) solve(p int, lambda float64) (*mat.Dense, []float64, error) {
+	out := a.sy.Len()
+	c := mat.NewSymDense(p, nil)
+	cr, gr := c.RawSymmetric(), a.xtx.RawSymmetric()
+	for i := range p {
+		ci, gi, si := cr.Data[i*cr.Stride:], gr.Data[i*gr.Stride:], a.sx.AtVec(i)/a.n
+		for j := i; j < p; j++ {
+			ci[j] = gi[j] - si*a.sx.AtVec(j)
+		}
+		ci[i] += lambda * a.n
+	}
+	rhs := mat.NewDense(p, out, nil)
+	for i := range p {
+		for k := range out {
+			rhs.Set(i, k, a.xty.At(i, k)-a.sx.AtVec(i)*a.sy.AtVec(k)/a.n)
 		}
 	}
-	w.hist = make([]float64, lags*in)
-	return w, nil
+	var ch mat.Cholesky
+	if !ch.Factorize(c) {
+		return nil, nil, fmt.Errorf("ridge system is not positive definite (λ=%g): features are degenerate", lambda)
+	}
+	var beta mat.Dense
+	if err := ch.SolveTo(&beta, rhs); err != nil {
+		return nil, nil, fmt.Errorf("ridge solve: %w", err)
+	}
+	b := make([]float64, out)
+	for k := range out {
+		b[k] = a.sy.AtVec(k) / a.n
+		for j := range p {
+			b[k] -= beta.At(j, k) * a.sx.AtVec(j) / a.n
+		}
+	}
+	return &beta, b, nil
 }
 
 // Kind implements Decoder.
@@ -185,11 +349,19 @@ func (w *Wiener) Clone() Decoder {
 	return &c
 }
 
+// wienerMeta is the JSON metadata of a Wiener model file: its shape and
+// what validation chose.
 type wienerMeta struct {
 	Inputs  int     `json:"inputs"`
 	Outputs int     `json:"outputs"`
 	Lags    int     `json:"lags"`
 	Ridge   float64 `json:"ridge"`
+	// HistoryMS is Lags in milliseconds (absent when the bin width is
+	// unknown); ValSplit and ValR2 say how the choice was validated
+	// (absent when both were fixed).
+	HistoryMS float64          `json:"history_ms,omitempty"`
+	ValSplit  dataset.ValSplit `json:"val_split,omitempty"`
+	ValR2     *float64         `json:"val_r2,omitempty"`
 }
 
 // MarshalModel implements Marshaler.
@@ -199,7 +371,7 @@ func (w *Wiener) MarshalModel() (any, []byte, error) {
 	p.Float64s(w.sd)
 	p.Float64s(w.w)
 	p.Float64s(w.b)
-	return wienerMeta{Inputs: w.in, Outputs: w.out, Lags: w.lags, Ridge: w.ridge}, p.Buf, nil
+	return w.meta, p.Buf, nil
 }
 
 func loadWiener(meta json.RawMessage, payload []byte) (Decoder, error) {
@@ -208,7 +380,7 @@ func loadWiener(meta json.RawMessage, payload []byte) (Decoder, error) {
 		return nil, fmt.Errorf("metadata: %w", err)
 	}
 	r := modelfile.NewReader(payload)
-	w := &Wiener{lags: m.Lags, in: m.Inputs, out: m.Outputs, ridge: m.Ridge,
+	w := &Wiener{lags: m.Lags, in: m.Inputs, out: m.Outputs, ridge: m.Ridge, meta: m,
 		mu: r.Float64s(), sd: r.Float64s(), w: r.Float64s(), b: r.Float64s()}
 	if err := r.Err(); err != nil {
 		return nil, err

@@ -137,7 +137,7 @@ func (d *discard) Consume(*decoder.Intent, *acquire.Bin) { d.n++ }
 
 func TestPipelineStepDoesNotAllocate(t *testing.T) {
 	ctx := context.Background()
-	wiener, err := decoder.FitWiener(ctx, testkit.VelocitySet(t, acquire.SimConfig{Seed: 1, Bins: 3000}), decoder.WienerOptions{Ridge: 1})
+	wiener, err := decoder.FitWiener(ctx, testkit.VelocitySet(t, acquire.SimConfig{Seed: 1, Bins: 3000}), decoder.WienerOptions{Lags: 5, Ridge: 1})
 	require.NoError(t, err)
 	for _, dec := range []*decoder.Loaded{fitKalman(t, 96, "h"), testkit.Loaded(t, wiener, decoder.ModelInfo{})} {
 		t.Run(dec.Kind(), func(t *testing.T) {

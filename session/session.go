@@ -154,6 +154,9 @@ type Result struct {
 	Watchdog  bus.WatchdogStats   `json:"watchdog"`
 	// Outputs holds every output's report, by name.
 	Outputs map[string]any `json:"outputs,omitempty"`
+	// Shadow is the report of the shadow decoder's output (ShadowOutput),
+	// when the session has one: both decoders' figures side by side.
+	Shadow any `json:"shadow,omitempty"`
 	// Source holds the source's report (lost frames, time jumps), when it
 	// keeps one.
 	Source any `json:"source,omitempty"`
@@ -162,6 +165,10 @@ type Result struct {
 	Setup   SetupState    `json:"setup"`
 	Elapsed time.Duration `json:"-"`
 }
+
+// ShadowOutput is the report name of a shadow decoder's output (package
+// shadow), which the summary shows beside the live decoder's figures.
+const ShadowOutput = "shadow"
 
 // ErrRecorded is returned when Record would overwrite a recording.
 var ErrRecorded = bus.ErrRecorded
@@ -270,6 +277,10 @@ func (l *live) closeOutputs(ctx context.Context, n int, hardStop func()) error {
 func (l *live) result(elapsed time.Duration) Result {
 	res := Result{Session: l.opts.Session, Stats: l.p.Stats(), Publish: l.pub.Summary(), Score: l.score.score(), Outputs: l.reports(), Elapsed: elapsed}
 	res.Model, res.Decoder = l.p.Model()
+	if sh, ok := res.Outputs[ShadowOutput]; ok {
+		res.Shadow = sh
+		delete(res.Outputs, ShadowOutput)
+	}
 	res.Setup = l.js.state()
 	if r, ok := l.opts.Source.(pipeline.Reporter); ok {
 		_, res.Source = r.Report()
@@ -318,8 +329,17 @@ func (l *live) status(st *bus.Status) {
 	}
 }
 
-// Swap implements bus.Controller.
+// Swap implements bus.Controller. The hash of a shadow decoder's model
+// promotes the shadow (see package shadow): the live loop swaps to a copy
+// of its model, which need not be in the model store.
 func (l *live) Swap(ctx context.Context, hash string) error {
+	for _, o := range l.outputs {
+		if p, ok := o.(promoter); ok {
+			if m := p.Promote(hash); m != nil {
+				return l.p.Swap(m)
+			}
+		}
+	}
 	models := l.js.models.Load()
 	if models == nil {
 		return errors.New("the model store is not ready (JetStream not answering, or not enabled)")
@@ -329,6 +349,11 @@ func (l *live) Swap(ctx context.Context, hash string) error {
 		return err
 	}
 	return l.p.Swap(m)
+}
+
+// promoter is an output holding a model the session can swap to.
+type promoter interface {
+	Promote(hash string) *decoder.Loaded
 }
 
 // SetPaused implements bus.Controller.

@@ -39,7 +39,7 @@ func model(t *testing.T, kind string, seed uint64, width time.Duration) *decoder
 	case "kalman":
 		d, err = decoder.FitKalman(context.Background(), set, decoder.KalmanOptions{})
 	default:
-		d, err = decoder.FitWiener(context.Background(), set, decoder.WienerOptions{Ridge: 1})
+		d, err = decoder.FitWiener(context.Background(), set, decoder.WienerOptions{Lags: 5, Ridge: 1})
 	}
 	require.NoError(t, err)
 	return testkit.Loaded(t, d, decoder.ModelInfo{Targets: set.TargetNames, BinWidthNS: int64(width)})

@@ -48,6 +48,9 @@ func (r Result) WriteText(w io.Writer) {
 	} else {
 		fmt.Fprintln(w, "decode latency: not measured (bins carry recorded, not live, times)")
 	}
+	if t, ok := r.Shadow.(interface{ WriteText(io.Writer) }); ok {
+		t.WriteText(w)
+	}
 	if r.Record != nil {
 		fmt.Fprintf(w, "recorded %d bins in stream %s (%d gaps)\n", r.Record.Recorded, bus.StreamName(r.Session), r.Record.Gaps)
 	}

@@ -55,6 +55,12 @@ type TrainOptions struct {
 	// Warmup is the number of iterations over which the weight learning
 	// rate ramps up (default 30).
 	Warmup int
+	// Cosine anneals the weight learning rate after the warm-up along a
+	// half cosine, from LRW at the first epoch to LRW/100 at the last.
+	Cosine bool
+	// WeightDecay shrinks the weights by WeightDecay·lr each step,
+	// decoupled from the gradient (AdamW); 0 is off.
+	WeightDecay float64
 	// Optimizer for the weights (default Adam); neuron parameters always
 	// use Adam as in the reference code.
 	Optimizer Optimizer
@@ -166,7 +172,7 @@ func Train(ctx context.Context, m *Model, train, val *Data, opts TrainOptions) (
 	if opts.ValBatch == 0 {
 		opts.ValBatch = max(opts.Batch/2, 4)
 	}
-	if opts.Epochs < 0 || opts.SeqLen < 1 || opts.Burn < 0 || opts.Batch < 1 || opts.ValBatch < 1 || opts.Workers < 1 || opts.Workers > 64 {
+	if opts.Epochs < 0 || !(opts.WeightDecay >= 0 && opts.WeightDecay < 1) || opts.SeqLen < 1 || opts.Burn < 0 || opts.Batch < 1 || opts.ValBatch < 1 || opts.Workers < 1 || opts.Workers > 64 {
 		return nil, fmt.Errorf("snn: invalid training options %+v", opts)
 	}
 	optW, err := newOptim(opts.Optimizer, len(m.W))
@@ -232,7 +238,11 @@ func Train(ctx context.Context, m *Model, train, val *Data, opts TrainOptions) (
 				tr.stepA(optA, opts.LRW/100, lap)
 			}
 			clipNorm(tr.sum.W, opts.Clip)
-			optW.step(m.W, tr.sum.W, lrW*math.Min(1, float64(rep.Iterations+1)/float64(opts.Warmup)))
+			lr := lrW * math.Min(1, float64(rep.Iterations+1)/float64(opts.Warmup)) * opts.anneal(epoch)
+			if opts.WeightDecay > 0 {
+				scal(1-lr*opts.WeightDecay, m.W)
+			}
+			optW.step(m.W, tr.sum.W, lr)
 			rep.Iterations++
 		}
 		if opts.Schedule == Interval && learnsA && epoch%opts.IntervalEvery == 0 {
@@ -262,6 +272,22 @@ func Train(ctx context.Context, m *Model, train, val *Data, opts TrainOptions) (
 	copy(m.A, bestA)
 	rep.Elapsed = time.Since(start)
 	return rep, nil
+}
+
+// anneal is the factor of the weight learning rate in epoch (1-based).
+func (o TrainOptions) anneal(epoch int) float64 {
+	if !o.Cosine || o.Epochs < 2 {
+		return 1
+	}
+	const floor = 0.01
+	return floor + (1-floor)*0.5*(1+math.Cos(math.Pi*float64(epoch-1)/float64(o.Epochs-1)))
+}
+
+// scal multiplies every element of x by a.
+func scal(a float64, x []float64) {
+	for i := range x {
+		x[i] *= a
+	}
 }
 
 // stepA applies one clipped step on the neuron parameters from the

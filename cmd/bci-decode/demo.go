@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"flag"
 	"fmt"
 	"io"
 	"time"
@@ -12,7 +13,9 @@ import (
 	"github.com/bci-decode/bci-decode/dataset"
 	"github.com/bci-decode/bci-decode/decoder"
 	"github.com/bci-decode/bci-decode/frontend"
+	"github.com/bci-decode/bci-decode/pipeline"
 	"github.com/bci-decode/bci-decode/session"
+	"github.com/bci-decode/bci-decode/shadow"
 )
 
 func init() {
@@ -31,12 +34,19 @@ func runDemo(ctx context.Context, args []string, stdout io.Writer) error {
 	lf.register(fs)
 	serveDashboard(fs)
 	var ff fitFlags
-	fs.StringVar(&ff.kind, "decoder", "kalman", "decoder to calibrate")
+	fs.StringVar(&ff.kind, "decoder", "hifi", "decoder to calibrate and decode live with")
 	ff.registerShared(fs)
+	demoDefaults(fs)
+	shadowKind := fs.String("shadow-decoder", "kalman", "decoder fit on the same calibration block that decodes every bin beside the live one, on bci.<session>.shadow.intent (none: no shadow; --shadow FILE replaces it)")
 	dur := fs.Duration("duration", 30*time.Second, "length of the live decoding run")
 	calib := fs.Duration("calibration", 5*time.Minute, "length of the simulated calibration block the decoder is fit on")
 	jsonOut := fs.Bool("json", false, "print the summary as one JSON object on the last line")
 	if err := parse(ctx, fs, args, 0, bf.check, sf.check, src.check, lf.check, ff.check, func() error {
+		if *shadowKind != "none" {
+			if err := decoder.CheckTrainable(*shadowKind); err != nil {
+				return fmt.Errorf("--shadow-decoder: %w", err)
+			}
+		}
 		if *dur <= 0 || *dur > 24*time.Hour || *calib < time.Second || *calib > 24*time.Hour {
 			return fmt.Errorf("--duration %v and --calibration %v: want 1s to 24h", *dur, *calib)
 		}
@@ -67,6 +77,14 @@ func runDemo(ctx context.Context, args []string, stdout io.Writer) error {
 	if err != nil {
 		return fmt.Errorf("calibrate: %w", err)
 	}
+	var shadowOut pipeline.Factory
+	if f := fs.Lookup("shadow"); *shadowKind != "none" && (f == nil || f.Value.String() == "") {
+		sm, err := decoder.Train(ctx, *shadowKind, set, decoder.FitOptions{Seed: ff.seed}, decoder.ModelInfo{TrainedOn: "simulated calibration block"})
+		if err != nil {
+			return fmt.Errorf("calibrate the shadow: %w", err)
+		}
+		shadowOut = shadow.Factory(sm)
+	}
 
 	// Live: the same neurons, new reaches, one bin every bin width.
 	sf.Seed++
@@ -80,9 +98,30 @@ func runDemo(ctx context.Context, args []string, stdout io.Writer) error {
 		return err
 	}
 	opts.Session, opts.Conn, opts.Model = bf.session, nc, model
+	if shadowOut != nil {
+		opts.Outputs = append(opts.Outputs, shadowOut)
+	}
 	log.Info().Str("subscribe", fmt.Sprintf("nats sub '%s' --server %s", bus.IntentSubject(bf.session), nc.ConnectedUrlRedacted())).
 		Stringer("duration", *dur).Msg("decoding live simulated stream in real time")
 	return lf.run(ctx, opts, *jsonOut, stdout)
+}
+
+// demoEpochs and demoHidden keep the demo's HIFI calibration to about ten
+// seconds of training on two cores (see the README's measurements); the
+// flags still override them.
+const (
+	demoEpochs = "8"
+	demoHidden = "64,64"
+)
+
+// demoDefaults sets the demo's own defaults of the shared training flags.
+func demoDefaults(fs *flag.FlagSet) {
+	for name, v := range map[string]string{"epochs": demoEpochs, "hidden": demoHidden} {
+		if f := fs.Lookup(name); f != nil {
+			_ = f.Value.Set(v)
+			f.DefValue = v
+		}
+	}
 }
 
 // readCalibration reads a calibration block into a velocity training set.

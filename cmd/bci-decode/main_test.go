@@ -30,6 +30,7 @@ import (
 	"github.com/bci-decode/bci-decode/internal/shareddata"
 	"github.com/bci-decode/bci-decode/internal/testkit"
 	"github.com/bci-decode/bci-decode/replay"
+	"github.com/bci-decode/bci-decode/shadow"
 )
 
 // TestMain lets a test run the command in a child process (see spawn), for
@@ -105,6 +106,8 @@ func freePort(t *testing.T) string {
 
 // runSummary is what run and demo print with --json.
 type runSummary struct {
+	Decoder   string              `json:"decoder"`
+	Shadow    *shadow.Report      `json:"shadow"`
 	Bins      uint64              `json:"bins"`
 	Intents   uint64              `json:"intents"`
 	R2        *float64            `json:"r2"`
@@ -148,8 +151,10 @@ func TestDemoWithSubscriber(t *testing.T) {
 		return err == nil
 	}, 10*time.Second, 20*time.Millisecond)
 	defer nc.Close()
-	msgs := make(chan *nats.Msg, 1000)
+	msgs, shadowMsgs := make(chan *nats.Msg, 1000), make(chan *nats.Msg, 1000)
 	_, err := nc.ChanSubscribe("bci.sub-test.intent", msgs)
+	require.NoError(t, err)
+	_, err = nc.ChanSubscribe("bci.sub-test.shadow.intent", shadowMsgs)
 	require.NoError(t, err)
 	require.NoError(t, nc.Flush())
 	wg.Wait()
@@ -159,6 +164,16 @@ func TestDemoWithSubscriber(t *testing.T) {
 	lastJSON(t, stdout, &res)
 	assert.Equal(t, uint64(150), res.Intents)
 	assert.Greater(t, res.Latency.Count, int64(0))
+	// HIFI decodes live, a Kalman filter in its shadow
+	assert.Equal(t, "hifi", res.Decoder)
+	require.NotNil(t, res.Shadow)
+	assert.Equal(t, "kalman", res.Shadow.Shadow.Decoder)
+	assert.Equal(t, "hifi", res.Shadow.Live.Decoder)
+	assert.Greater(t, res.Shadow.Live.StepP50US, 0.0)
+	assert.NotNil(t, res.Shadow.Live.SpikesPerStep)
+	assert.Equal(t, res.Shadow.Bins+res.Shadow.Missed, uint64(150))
+	assert.Eventually(t, func() bool { return int(res.Shadow.Publish.Published) == len(shadowMsgs) }, 5*time.Second, 10*time.Millisecond,
+		"the shadow's intents are on its own subject")
 
 	var seqs []uint64
 	for len(msgs) > 0 {

@@ -1,0 +1,157 @@
+package decoder_test
+
+import (
+	"context"
+	"math"
+	"os"
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/bci-decode/bci-decode/acquire"
+	"github.com/bci-decode/bci-decode/dataset"
+	"github.com/bci-decode/bci-decode/decoder"
+	"github.com/bci-decode/bci-decode/eval"
+	"github.com/bci-decode/bci-decode/internal/shareddata"
+	"github.com/bci-decode/bci-decode/snn"
+)
+
+// studyVariants are the training settings the accuracy study compares,
+// each a change from the defaults.
+var studyVariants = map[string]func(*decoder.SNNOptions){
+	"default":      func(*decoder.SNNOptions) {},
+	"time-val":     func(o *decoder.SNNOptions) { o.ValSplit = dataset.ValTime },
+	"epochs80":     func(o *decoder.SNNOptions) { o.Train.Epochs, o.Train.Patience = 80, 12 },
+	"cosine80":     func(o *decoder.SNNOptions) { o.Train.Epochs, o.Train.Patience, o.Train.Cosine = 80, 80, true },
+	"wd":           func(o *decoder.SNNOptions) { o.Train.WeightDecay = 0.05 },
+	"sub2":         func(o *decoder.SNNOptions) { o.Substeps = 2 },
+	"sub4":         func(o *decoder.SNNOptions) { o.Substeps = 4 },
+	"hidden256":    func(o *decoder.SNNOptions) { o.Hidden = []int{256} },
+	"hidden512":    func(o *decoder.SNNOptions) { o.Hidden = []int{512} },
+	"one-layer":    func(o *decoder.SNNOptions) { o.Hidden = []int{128} },
+	"two-layers":   func(o *decoder.SNNOptions) { o.Hidden = []int{128, 128} },
+	"two-256":      func(o *decoder.SNNOptions) { o.Hidden = []int{256, 256} },
+	"three-layers": func(o *decoder.SNNOptions) { o.Hidden = []int{128, 128, 128} },
+	"ens5":         func(o *decoder.SNNOptions) { o.Ensemble = 5 },
+	"plif":         func(o *decoder.SNNOptions) { o.Kind = snn.PLIF },
+	"readout0":     func(o *decoder.SNNOptions) { o.ReadoutBeta = -1 },
+	"no-rec":       func(o *decoder.SNNOptions) { o.NoRecurrence = true },
+	"readout200ms": func(o *decoder.SNNOptions) { o.ReadoutBeta = math.Exp(-0.5) },
+	"lif":          func(o *decoder.SNNOptions) { o.Kind = snn.LIF },
+	"alif":         func(o *decoder.SNNOptions) { o.Kind = snn.ALIF },
+	"homog":        func(o *decoder.SNNOptions) { o.Kind = snn.HIFIHomogeneous },
+	"gamma0":       func(o *decoder.SNNOptions) { o.Kind = snn.HIFINoInhibition },
+	"joint":        func(o *decoder.SNNOptions) { o.Train.Schedule = snn.Joint },
+	"interval":     func(o *decoder.SNNOptions) { o.Train.Schedule = snn.Interval },
+	"lra10":        func(o *decoder.SNNOptions) { o.Train.LRA = 1e-2 },
+	"soft-reset":   func(o *decoder.SNNOptions) { o.Net.SoftReset = true },
+	"sigmoid":      func(o *decoder.SNNOptions) { o.Net.Sigmoid = true },
+	"fixed":        func(o *decoder.SNNOptions) { o.Train.LRA = 1e-12 }, // neuron parameters stay at their initial values
+}
+
+// TestAccuracyStudyChewie trains the variants named in BCI_STUDY
+// (comma-separated, "+"-joined to combine) on the chewie recording, every
+// 5th trial held out, over BCI_STUDY_SEEDS seeds (default 5), and logs the
+// mean and spread of held-out velocity R², and the R² of the seeds'
+// average (an ensemble at the readout). It is a measurement, run by hand.
+func TestAccuracyStudyChewie(t *testing.T) {
+	names := os.Getenv("BCI_STUDY")
+	if names == "" {
+		t.Skip("set BCI_STUDY=default,sub2,... to run the accuracy study")
+	}
+	seeds, _ := strconv.Atoi(os.Getenv("BCI_STUDY_SEEDS"))
+	seeds = max(seeds, 5)
+	train, test := chewieSplit(t)
+	for _, name := range strings.Split(names, ",") {
+		var opts decoder.SNNOptions
+		for _, part := range strings.Split(name, "+") {
+			v, ok := studyVariants[part]
+			require.True(t, ok, "unknown variant %q", part)
+			v(&opts)
+		}
+		var r2s []float64
+		var sum [][]float32
+		secs := 0.0
+		for seed := uint64(1); seed <= uint64(seeds); seed++ {
+			o := opts
+			o.Seed, o.Train.Seed = seed, seed
+			d, _, err := decoder.FitSNN(context.Background(), train, o)
+			require.NoError(t, err)
+			secs += d.Training().Seconds
+			pred := decoder.Predict(d, test)
+			r2s = append(r2s, eval.Score(pred, test.Y).MeanR2())
+			sum = addInto(sum, pred)
+		}
+		m, sd := meanSD(r2s)
+		t.Logf("%-28s R² %.3f ± %.3f (min %.3f max %.3f, %d seeds)  ensemble of %d %.3f  train %.1f s/seed",
+			name, m, sd, minOf(r2s), maxOf(r2s), seeds, seeds, ensembleR2(sum, seeds, test), secs/float64(seeds))
+	}
+}
+
+func chewieSplit(t *testing.T) (train, test *dataset.Set) {
+	path := shareddata.Path(t, "data", "chewie_m1", "chewie_20131003_bin100ms_all.csv")
+	tab, err := acquire.OpenTable(path, acquire.TableOptions{})
+	require.NoError(t, err)
+	defer tab.Close()
+	set, err := dataset.Read(context.Background(), tab)
+	require.NoError(t, err)
+	set, err = set.SelectTargets("vel_x", "vel_y")
+	require.NoError(t, err)
+	train, test = set.SplitByTrial(5)
+	return train, test
+}
+
+func addInto(sum, pred [][]float32) [][]float32 {
+	if sum == nil {
+		sum = make([][]float32, len(pred))
+		for i := range pred {
+			sum[i] = make([]float32, len(pred[i]))
+		}
+	}
+	for i := range pred {
+		for k, v := range pred[i] {
+			sum[i][k] += v
+		}
+	}
+	return sum
+}
+
+func ensembleR2(sum [][]float32, n int, test *dataset.Set) float64 {
+	avg := make([][]float32, len(sum))
+	for i := range sum {
+		avg[i] = make([]float32, len(sum[i]))
+		for k, v := range sum[i] {
+			avg[i][k] = v / float32(n)
+		}
+	}
+	return eval.Score(avg, test.Y).MeanR2()
+}
+
+func meanSD(v []float64) (m, sd float64) {
+	for _, x := range v {
+		m += x
+	}
+	m /= float64(len(v))
+	for _, x := range v {
+		sd += (x - m) * (x - m)
+	}
+	return m, math.Sqrt(sd / float64(max(len(v)-1, 1)))
+}
+
+func minOf(v []float64) float64 {
+	m := math.Inf(1)
+	for _, x := range v {
+		m = math.Min(m, x)
+	}
+	return m
+}
+
+func maxOf(v []float64) float64 {
+	m := math.Inf(-1)
+	for _, x := range v {
+		m = math.Max(m, x)
+	}
+	return m
+}
