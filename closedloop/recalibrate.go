@@ -90,7 +90,7 @@ func Recalibrate(ctx context.Context, o RecalibrationOptions) (*Recalibration, e
 		return nil, err
 	}
 	rt, err := replay.Retrain(ctx, js, blk.Session.Session, replay.RetrainOptions{Kind: o.Calibration.Kind, TestFrac: o.TestFrac,
-		Fit: o.Calibration.Fit, Read: o.Intention.Read, Labels: o.Intention.Labels()})
+		Fit: o.Calibration.Fit, Read: o.Intention.Read, Labels: o.Intention.Labels(), FromLive: true})
 	if err != nil {
 		return nil, fmt.Errorf("recalibrate: %w", err)
 	}

@@ -48,6 +48,12 @@ type SNNOptions struct {
 	Train snn.TrainOptions
 	// Seed draws the initial weights.
 	Seed uint64
+	// Init, when set, is a trained network to start from instead of drawn
+	// weights: training continues from its parameters, with its input and
+	// output scaling, on the new data (fine-tuning, as recalibration from
+	// a short recorded block wants). Its kind and shape override Kind,
+	// Hidden, recurrence, Substeps and the readout leak.
+	Init *SNN
 }
 
 // SNN is a spiking-network decoder: a compiled snn.Runtime with the
@@ -134,14 +140,10 @@ func FitSNN(ctx context.Context, train *dataset.Set, opts SNNOptions) (*SNN, *sn
 	if fit.Len() < 2 || val.Len() < 2 {
 		return nil, nil, fmt.Errorf("snn: %d training bins are too few for a validation split", train.Len())
 	}
-	cfg := opts.Net
-	cfg.Kind, cfg.Inputs, cfg.Hidden, cfg.Outputs = opts.Kind, train.Inputs(), opts.Hidden, train.Outputs()
-	cfg.Recurrent, cfg.ReadoutBeta = !opts.NoRecurrence, math.Pow(opts.ReadoutBeta, 1/float64(opts.Substeps))
-	m, err := snn.NewModel(cfg, opts.Seed)
+	m, norm, err := opts.initial(fit)
 	if err != nil {
 		return nil, nil, err
 	}
-	norm := normOf(fit)
 	start := time.Now()
 	to := opts.Train
 	if to.SeqLen == 0 {
@@ -165,6 +167,24 @@ func FitSNN(ctx context.Context, train *dataset.Set, opts SNNOptions) (*SNN, *sn
 		d.meta.Training.ValR2 = &r2
 	}
 	return d, rep, nil
+}
+
+// initial returns the network training starts from and the scaling of
+// its data: a copy of opts.Init, or a network drawn for fit's shape.
+func (opts *SNNOptions) initial(fit *dataset.Set) (*snn.Model, snn.Norm, error) {
+	if in := opts.Init; in != nil {
+		if c := in.model.Cfg; c.Inputs != fit.Inputs() || c.Outputs != fit.Outputs() {
+			return nil, snn.Norm{}, fmt.Errorf("snn: the network to start from maps %d inputs to %d outputs, the data %d to %d: %w",
+				c.Inputs, c.Outputs, fit.Inputs(), fit.Outputs(), ErrShape)
+		}
+		opts.Kind, opts.Substeps = in.model.Cfg.Kind, max(in.sub, 1)
+		return in.model.Clone(), in.norm, nil
+	}
+	cfg := opts.Net
+	cfg.Kind, cfg.Inputs, cfg.Hidden, cfg.Outputs = opts.Kind, fit.Inputs(), opts.Hidden, fit.Outputs()
+	cfg.Recurrent, cfg.ReadoutBeta = !opts.NoRecurrence, math.Pow(opts.ReadoutBeta, 1/float64(opts.Substeps))
+	m, err := snn.NewModel(cfg, opts.Seed)
+	return m, normOf(fit), err
 }
 
 // validationSplit holds out frac of train for model selection, by
