@@ -19,6 +19,7 @@ type Flags struct {
 	Hold, Timeout         time.Duration
 	ShiftHz, TargetRadius float64
 	Shuffle, Recalibrate  bool
+	FromLive              bool
 	Intention             Intention
 }
 
@@ -41,6 +42,7 @@ func BindFlags(fs *flag.FlagSet) *Flags {
 	fs.DurationVar(&f.Hold, "hold", t.Hold, "time the cursor must stay in the target")
 	fs.DurationVar(&f.Timeout, "timeout", t.Timeout, "trial timeout")
 	fs.BoolVar(&f.Recalibrate, "recalibrate", false, "record the block, retrain on it with the inferred intention (ReFIT), and run a second block with the new model")
+	fs.BoolVar(&f.FromLive, "from-live", false, "with --recalibrate: fine-tune the calibrated model on the block instead of training a new one (spiking kinds)")
 	fs.DurationVar(&f.Intention.Delay, "intention-delay", 0, "with --recalibrate: infer the intention from the cursor this long before each bin (0: ReFIT as published)")
 	return f
 }
@@ -98,7 +100,7 @@ func (f *Flags) Options(sim acquire.SimConfig) (CalibrationOptions, Options) {
 // ready (to end a progress bar).
 func (f *Flags) Run(ctx context.Context, cal CalibrationOptions, blk Options, name string, calibrated func()) (*Result, interface{ WriteText(io.Writer) }, error) {
 	if f.Recalibrate {
-		r, err := Recalibrate(ctx, RecalibrationOptions{Calibration: cal, Block: blk, Name: name, Intention: f.Intention})
+		r, err := Recalibrate(ctx, RecalibrationOptions{Calibration: cal, Block: blk, Name: name, Intention: f.Intention, FromLive: f.FromLive})
 		if err != nil {
 			return nil, nil, err
 		}

@@ -30,6 +30,11 @@ type RecalibrationOptions struct {
 	TestFrac float64
 	// Intention says how the user's intention is inferred for retraining.
 	Intention Intention
+	// FromLive fine-tunes the calibrated model on the block instead of
+	// training a new one (replay.RetrainOptions.FromLive). Over five seeds
+	// of a stale calibration it paid with the delay-aware intention and
+	// not with ReFIT as published (see the README's closed-loop section).
+	FromLive bool
 }
 
 // EnsureDefaults fills the zero fields of o.
@@ -90,7 +95,7 @@ func Recalibrate(ctx context.Context, o RecalibrationOptions) (*Recalibration, e
 		return nil, err
 	}
 	rt, err := replay.Retrain(ctx, js, blk.Session.Session, replay.RetrainOptions{Kind: o.Calibration.Kind, TestFrac: o.TestFrac,
-		Fit: o.Calibration.Fit, Read: o.Intention.Read, Labels: o.Intention.Labels()})
+		Fit: o.Calibration.Fit, Read: o.Intention.Read, Labels: o.Intention.Labels(), FromLive: o.FromLive})
 	if err != nil {
 		return nil, fmt.Errorf("recalibrate: %w", err)
 	}

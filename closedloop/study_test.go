@@ -25,7 +25,9 @@ import (
 // moved by 20 Hz sd since), retraining on the recorded block labelled
 // three ways: ReFIT as published, ReFIT with the cursor seen 120 ms late
 // (FIT), and the simulated user's true intention (which no lab has: the
-// labels' upper bound). It prints mean ± sd of the block metrics. Opt-in,
+// labels' upper bound). It prints mean ± sd of the block metrics. With
+// BCI_CLOSEDLOOP_FROM_LIVE=1 every retraining starts from the live model
+// (fine-tuning the spiking networks). Opt-in,
 // as it trains 40 spiking networks:
 //
 //	BCI_CLOSEDLOOP_STUDY=5 go test ./closedloop -run RecalibrationStudy -v -timeout 60m
@@ -48,6 +50,7 @@ func TestRecalibrationStudy(t *testing.T) {
 			shifts = append(shifts, x)
 		}
 	}
+	fromLive := os.Getenv("BCI_CLOSEDLOOP_FROM_LIVE") == "1" // fine-tune the live model
 	nc := conn(t)
 	js, err := jetstream.New(nc)
 	require.NoError(t, err)
@@ -71,7 +74,7 @@ func TestRecalibrationStudy(t *testing.T) {
 				res["before"] = append(res["before"], before.Summary())
 				blk.Session.Record = false
 				for _, arm := range arms[1:] {
-					ro := replay.RetrainOptions{Kind: kind, Fit: decoder.FitOptions{Seed: seed}}
+					ro := replay.RetrainOptions{Kind: kind, Fit: decoder.FitOptions{Seed: seed}, FromLive: fromLive}
 					switch arm {
 					case "ReFIT":
 						ro.Read = closedloop.Intention{}.Read

@@ -50,6 +50,10 @@ type FitOptions struct {
 	Progress func(Epoch)
 	// Tuning holds families' settings by family name (see BindFitFlags).
 	Tuning map[string]any
+	// Init, when set, is a trained decoder to start from. Iterative kinds
+	// continue training from it when it is of their kind (fine-tuning);
+	// kinds fitted in closed form, and other kinds, start afresh.
+	Init Decoder
 }
 
 // Epoch reports one epoch of iterative training.

@@ -54,6 +54,12 @@ type SNNOptions struct {
 	Train snn.TrainOptions
 	// Seed draws the initial weights.
 	Seed uint64
+	// Init, when set, is a trained network to start from instead of drawn
+	// weights: training continues from its parameters, with its input and
+	// output scaling, on the new data (fine-tuning, as recalibration from
+	// a short recorded block wants). Its kind and shape override Kind,
+	// Hidden, recurrence, Substeps and the readout leak.
+	Init *SNN
 }
 
 // SNN is a spiking-network decoder: a compiled snn.Runtime with the
@@ -122,10 +128,10 @@ func FitSNN(ctx context.Context, train *dataset.Set, opts SNNOptions) (*SNN, *sn
 	if fit.Len() < 2 || val.Len() < 2 {
 		return nil, nil, fmt.Errorf("snn: %d training bins are too few for a validation split", train.Len())
 	}
-	cfg := opts.Net
-	cfg.Kind, cfg.Inputs, cfg.Hidden, cfg.Outputs = opts.Kind, train.Inputs(), opts.Hidden, train.Outputs()
-	cfg.Recurrent, cfg.ReadoutBeta = !opts.NoRecurrence, math.Pow(opts.ReadoutBeta, 1/float64(opts.Substeps))
-	norm := normOf(fit)
+	cfg, norm, err := opts.start(fit)
+	if err != nil {
+		return nil, nil, err
+	}
 	fd, vd := toData(fit, norm, opts.Substeps), toData(val, norm, opts.Substeps)
 	start := time.Now()
 	var models []*snn.Model
@@ -162,9 +168,14 @@ const memberSeedStride = 0x9e3779b9
 // fitMember trains the i-th ensemble member, from seeds of its own.
 func fitMember(ctx context.Context, cfg snn.Config, fit, val *snn.Data, opts SNNOptions, i int) (*snn.Model, *snn.TrainReport, error) {
 	off := uint64(i) * memberSeedStride
-	m, err := snn.NewModel(cfg, opts.Seed+off)
-	if err != nil {
-		return nil, nil, err
+	var m *snn.Model
+	if opts.Init != nil {
+		m = opts.Init.members[i].Clone()
+	} else {
+		var err error
+		if m, err = snn.NewModel(cfg, opts.Seed+off); err != nil {
+			return nil, nil, err
+		}
 	}
 	to := opts.Train
 	to.Seed += off
@@ -220,6 +231,25 @@ func (o *SNNOptions) ensureDefaults(bin time.Duration) error {
 		return fmt.Errorf("snn: validation split %q: want empty (chosen from the data) or %q", o.ValSplit, dataset.ValTime)
 	}
 	return nil
+}
+
+// start returns the architecture and data scaling training starts from:
+// opts.Init's, whose members are then fine-tuned one for one, or those the
+// options and fit's shape give.
+func (opts *SNNOptions) start(fit *dataset.Set) (snn.Config, snn.Norm, error) {
+	if in := opts.Init; in != nil {
+		c := in.model.Cfg
+		if c.Inputs != fit.Inputs() || c.Outputs != fit.Outputs() {
+			return c, snn.Norm{}, fmt.Errorf("snn: the network to start from maps %d inputs to %d outputs, the data %d to %d: %w",
+				c.Inputs, c.Outputs, fit.Inputs(), fit.Outputs(), ErrShape)
+		}
+		opts.Kind, opts.Substeps, opts.Ensemble = c.Kind, max(in.sub, 1), len(in.members)
+		return c, in.norm, nil
+	}
+	cfg := opts.Net
+	cfg.Kind, cfg.Inputs, cfg.Hidden, cfg.Outputs = opts.Kind, fit.Inputs(), opts.Hidden, fit.Outputs()
+	cfg.Recurrent, cfg.ReadoutBeta = !opts.NoRecurrence, math.Pow(opts.ReadoutBeta, 1/float64(opts.Substeps))
+	return cfg, normOf(fit), nil
 }
 
 // validationSplit holds out frac of train for model selection, by

@@ -30,6 +30,9 @@ func snnPlugin(kind string) Plugin {
 		Fit: func(ctx context.Context, train *dataset.Set, o FitOptions) (Decoder, error) {
 			opts, _ := o.Tuning[snnFamily].(SNNOptions)
 			opts.Kind = snn.Kind(kind)
+			if in, ok := o.Init.(*SNN); ok && in.model.Cfg.Kind == opts.Kind {
+				opts.Init = in
+			}
 			d, _, err := FitSNN(ctx, train, opts.with(o))
 			return d, err
 		}}

@@ -30,6 +30,12 @@ type RetrainOptions struct {
 	// Labels names what Read labels the bins with, for the new model's
 	// provenance.
 	Labels string
+	// FromLive starts training from the model that was live, when it is of
+	// Kind and trains iteratively: the spiking networks are fine-tuned on
+	// the session instead of drawn afresh, which a short recorded block
+	// (a closed-loop recalibration) needs. Kinds fitted in closed form
+	// start afresh.
+	FromLive bool
 }
 
 // EnsureDefaults fills the zero fields of o.
@@ -134,6 +140,9 @@ func liveModel(ctx context.Context, js jetstream.JetStream, models *bus.Models, 
 
 func fitAndScore(ctx context.Context, o RetrainOptions, train, test *dataset.Set, live *decoder.Loaded) (*Retrained, error) {
 	start := time.Now()
+	if o.FromLive && live != nil && live.Kind() == o.Kind {
+		o.Fit.Init = live.Decoder
+	}
 	m, err := decoder.Train(ctx, o.Kind, train, o.Fit, decoder.ModelInfo{TrainedAt: time.Now().UTC().Format(time.RFC3339)})
 	if err != nil {
 		return nil, err

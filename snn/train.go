@@ -131,7 +131,9 @@ type EpochReport struct {
 
 // TrainReport summarises a training run.
 type TrainReport struct {
-	Epochs     []EpochReport `json:"epochs"`
+	Epochs []EpochReport `json:"epochs"`
+	// BestEpoch is the epoch whose parameters training kept; 0 is the
+	// starting point, which no epoch improved on.
 	BestEpoch  int           `json:"best_epoch"`
 	BestValR2  float64       `json:"best_val_r2"`
 	Iterations int           `json:"iterations"`
@@ -141,6 +143,9 @@ type TrainReport struct {
 
 // trainer holds one run's buffers.
 type trainer struct {
+	// ctx ends the run; the gradient workers check it before every
+	// sequence, so that a stop does not wait for a whole batch.
+	ctx  context.Context
 	m    *Model
 	opts TrainOptions
 	ws   []*workspace
@@ -185,7 +190,7 @@ func Train(ctx context.Context, m *Model, train, val *Data, opts TrainOptions) (
 	for _, c := range append(append([]chunk(nil), trChunks...), vaChunks...) {
 		longest = max(longest, c.n)
 	}
-	tr := &trainer{m: m, opts: opts}
+	tr := &trainer{ctx: ctx, m: m, opts: opts}
 	for range opts.Workers {
 		tr.ws = append(tr.ws, m.newWorkspace(longest))
 	}
@@ -195,9 +200,18 @@ func Train(ctx context.Context, m *Model, train, val *Data, opts TrainOptions) (
 		learnsA = learnsA || md != Fixed
 	}
 	rng := rand.New(rand.NewPCG(opts.Seed, 0x747261696e))
-	rep := &TrainReport{Schedule: opts.Schedule, BestEpoch: -1, BestValR2: math.NaN()}
+	rep := &TrainReport{Schedule: opts.Schedule}
 	start := time.Now()
-	bestLoss := math.Inf(1)
+	// The starting point is the first candidate: a network being
+	// fine-tuned keeps its parameters unless training improves on them.
+	bestLoss, startR2, err := Evaluate(m, val, opts.Loss)
+	if err != nil {
+		return rep, err
+	}
+	if math.IsNaN(bestLoss) {
+		bestLoss = math.Inf(1)
+	}
+	rep.BestEpoch, rep.BestValR2 = 0, startR2
 	bestW, bestA := append([]float64(nil), m.W...), append([]float64(nil), m.A...)
 	var lap *laplacian
 	order := make([]int, len(trChunks))
@@ -323,7 +337,7 @@ func (tr *trainer) grad(d *Data, chunks []chunk) float64 {
 			defer wg.Done()
 			clear(ws.grad.W)
 			clear(ws.grad.A)
-			for i := w; i < len(chunks); i += len(tr.ws) {
+			for i := w; i < len(chunks) && tr.ctx.Err() == nil; i += len(tr.ws) {
 				c := chunks[i]
 				x := d.X[c.start*d.Inputs : (c.start+c.n)*d.Inputs]
 				y := d.Y[c.start*out : (c.start+c.n)*out]

@@ -33,6 +33,7 @@ func runRetrain(ctx context.Context, args []string, stdout io.Writer) error {
 	var in closedloop.Intention
 	fs.DurationVar(&in.Delay, "intention-delay", 0, "with --intention: take the cursor where the user saw it this long before each bin (0: ReFIT as published)")
 	o := replay.RetrainOptions{}
+	fs.BoolVar(&o.FromLive, "from-live", false, "start from the model that was live when it is of --decoder's kind: fine-tune a spiking network on the session instead of training a new one (closed-form kinds start afresh)")
 	if err := parse(ctx, fs, args, 0, bf.check, ff.check, func() error { return in.Validate() }, required(map[string]*string{"--session": &bf.session}), func() error {
 		o.Kind, o.TestFrac = ff.kind, *testFrac
 		return o.Validate()
