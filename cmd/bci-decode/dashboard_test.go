@@ -35,7 +35,8 @@ func dashboardURL(t *testing.T, stderr *syncBuffer) string {
 
 // TestDemoServesItsDashboard: the demo serves the dashboard by default (on
 // 127.0.0.1:8080, or a free port when that one is taken), says where, and
-// the page follows the demo's session; run has the flag, off by default.
+// the page follows the demo's session, its HIFI decoder and its Kalman
+// shadow; run has the flag, off by default.
 func TestDemoServesItsDashboard(t *testing.T) {
 	code, help, _ := cli(t, "demo", "--help")
 	require.Equal(t, 0, code)
@@ -54,7 +55,8 @@ func TestDemoServesItsDashboard(t *testing.T) {
 	p.WaitText("session", "t === 'demo'")
 	first := p.WaitText("intent-seq", "/^[0-9]+$/.test(t)")
 	p.WaitText("intent-seq", "+t > "+first)
-	p.WaitText("decoder", "t === 'kalman'")
+	p.WaitText("decoder", "t === 'hifi'")
+	p.WaitText("shadow", "/^kalman [0-9a-f]{12}, R² [-0-9.]+, agreement R² [-0-9.]+$/.test(t)") // the demo's Kalman shadow
 	require.NoError(t, cmd.Process.Signal(syscall.SIGINT))
 	require.NoError(t, cmd.Wait(), stderr.String())
 }

@@ -218,8 +218,11 @@ func commandNames() []string {
 func TestBadFlagPrintsOneLineOnly(t *testing.T) {
 	for _, name := range commandNames() {
 		args := []string{name, "--modle", "x"}
-		if name == "bench" {
+		switch name {
+		case "bench":
 			args = []string{name, "--stage", "snn", "--modle", "x"}
+		case "lsl":
+			args = []string{name, "list", "--modle", "x"}
 		}
 		code, stdout, stderr := cli(t, args...)
 		assert.Equal(t, 2, code, name)

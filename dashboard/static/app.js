@@ -334,6 +334,16 @@ function drawIdentity(s) {
   text("rate", st.rate_hz ? `${st.rate_hz.toFixed(1)} intents/s` : "—");
   const sc = out(st).score;
   text("score", sc ? `R² ${sc.r2.toFixed(3)} over ${sc.n} bins` : "—");
+  text("shadow", shadowText(out(st).shadow));
+}
+
+// shadowText names the model decoding beside the live one (--shadow) and
+// how closely the two agree, from the shadow's report in status.
+function shadowText(sh) {
+  if (!sh || !sh.shadow) return "none";
+  const a = sh.agreement ? `agreement R² ${sh.agreement.r2.toFixed(3)}` : "agreement —";
+  const r2 = sh.shadow.r2 != null ? `, R² ${sh.shadow.r2.toFixed(3)}` : "";
+  return `${sh.shadow.decoder} ${sh.shadow.model.slice(0, 12)}${r2}, ${a}`;
 }
 const out = (st) => st.outputs || {};
 
