@@ -57,6 +57,10 @@ func TestDemoServesItsDashboard(t *testing.T) {
 	p.WaitText("intent-seq", "+t > "+first)
 	p.WaitText("decoder", "t === 'hifi'")
 	p.WaitText("shadow", "/^kalman [0-9a-f]{12}, R² [-0-9.]+, agreement R² [-0-9.]+$/.test(t)") // the demo's Kalman shadow
+	if browser.Screenshots() { // with ten seconds of traces drawn
+		p.WaitText("intent-seq", "+t > 600")
+	}
+	p.Screenshot(filepath.Join("..", "..", "docs", "dashboard-open-loop.png"))
 	require.NoError(t, cmd.Process.Signal(syscall.SIGINT))
 	require.NoError(t, cmd.Wait(), stderr.String())
 }
