@@ -54,6 +54,9 @@ func runDemo(ctx context.Context, args []string, stdout io.Writer) error {
 	}); err != nil {
 		return err
 	}
+	if !given(fs, "rt-priority") {
+		lf.priorityIfPermitted()
+	}
 	ff.seed = sf.Seed
 	fit, done := ff.options(*jsonOut)
 	nc, closeBus, err := bf.connect()
@@ -115,8 +118,13 @@ const (
 )
 
 // demoDefaults sets the demo's own defaults of the shared training flags.
+// demoPriority is the demo's real-time priority: its dashboard draws on
+// the same machine, and a page must not delay a bin (see the README's
+// dashboard measurements).
+const demoPriority = "10"
+
 func demoDefaults(fs *flag.FlagSet) {
-	for name, v := range map[string]string{"epochs": demoEpochs, "hidden": demoHidden} {
+	for name, v := range map[string]string{"epochs": demoEpochs, "hidden": demoHidden, "rt-priority": demoPriority} {
 		if f := fs.Lookup(name); f != nil {
 			_ = f.Value.Set(v)
 			f.DefValue = v

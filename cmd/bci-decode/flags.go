@@ -101,6 +101,23 @@ func (l *liveFlags) sessionOptions(realtime bool) session.Options {
 	return o
 }
 
+// priorityIfPermitted keeps a default real-time priority only where this
+// process may have it, and says so otherwise: a newcomer without root
+// still gets a running demo.
+func (l *liveFlags) priorityIfPermitted() {
+	if err := rtsched.Permitted(l.priority); err != nil {
+		log.Warn().Err(err).Msg("decoding at normal priority: a busy machine may delay bins")
+		l.priority = 0
+	}
+}
+
+// given reports whether the command line set the flag name.
+func given(fs *flag.FlagSet, name string) bool {
+	set := false
+	fs.Visit(func(f *flag.Flag) { set = set || f.Name == name })
+	return set
+}
+
 // check checks the flags before anything is started.
 func (l *liveFlags) check() error {
 	out := decoder.OutputOptions{Limit: float32(l.limit), Integrate: l.integrate}

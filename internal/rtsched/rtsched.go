@@ -29,3 +29,20 @@ func Raise(prio int) (restore func(), err error) {
 	}
 	return raise(prio)
 }
+
+// Permitted reports whether this process may raise a thread to prio, by
+// trying it on a thread of its own.
+func Permitted(prio int) error {
+	if prio == 0 {
+		return nil
+	}
+	done := make(chan error, 1)
+	go func() {
+		restore, err := Raise(prio)
+		if err == nil {
+			restore()
+		}
+		done <- err
+	}()
+	return <-done
+}

@@ -41,3 +41,19 @@ func TestCheck(t *testing.T) {
 		t.Error("Check refused a valid priority")
 	}
 }
+
+func TestPermitted(t *testing.T) {
+	if err := Permitted(0); err != nil {
+		t.Fatalf("Permitted(0) = %v: nothing to permit", err)
+	}
+	err := Permitted(10)
+	if errors.Is(err, unix.EPERM) && os.Getenv("CI") == "" {
+		t.Skip("not permitted here (needs root or CAP_SYS_NICE)")
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	if pol, _, _ := policy(); pol != unix.SCHED_NORMAL {
+		t.Fatalf("the caller's thread changed policy to %d", pol)
+	}
+}
