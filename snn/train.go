@@ -150,6 +150,15 @@ type trainer struct {
 	opts TrainOptions
 	ws   []*workspace
 	sum  *Model
+
+	train, val         *Data
+	trChunks, vaChunks []chunk
+	optW, optA         *optimState
+	learnsA            bool
+	rng                *rand.Rand
+	order              []int   // of the training chunks, shuffled each epoch
+	batch              []chunk // reused
+	rep                *TrainReport
 }
 
 // Train fits m to train, using val for the neuron-parameter updates of the
@@ -157,50 +166,11 @@ type trainer struct {
 // standardised (see Norm). It leaves m at the parameters of the best
 // validation epoch.
 func Train(ctx context.Context, m *Model, train, val *Data, opts TrainOptions) (*TrainReport, error) {
-	opts = opts.withDefaults()
-	if err := train.validate(m.Cfg); err != nil {
-		return nil, fmt.Errorf("snn: training data: %w", err)
-	}
-	if err := val.validate(m.Cfg); err != nil {
-		return nil, fmt.Errorf("snn: validation data: %w", err)
-	}
-	switch opts.Schedule {
-	case BiLevel, Interval, Joint:
-	default:
-		return nil, fmt.Errorf("snn: unknown schedule %q", opts.Schedule)
-	}
-	trChunks := train.chunks(opts.SeqLen, opts.Burn)
-	vaChunks := val.chunks(opts.SeqLen, opts.Burn)
-	if opts.Batch == 0 {
-		opts.Batch = min(max(len(trChunks)/32, 4), 16)
-	}
-	if opts.ValBatch == 0 {
-		opts.ValBatch = max(opts.Batch/2, 4)
-	}
-	if opts.Epochs < 0 || !(opts.WeightDecay >= 0 && opts.WeightDecay < 1) || opts.SeqLen < 1 || opts.Burn < 0 || opts.Batch < 1 || opts.ValBatch < 1 || opts.Workers < 1 || opts.Workers > 64 {
-		return nil, fmt.Errorf("snn: invalid training options %+v", opts)
-	}
-	optW, err := newOptim(opts.Optimizer, len(m.W))
+	tr, err := newTrainer(ctx, m, train, val, opts.withDefaults())
 	if err != nil {
 		return nil, err
 	}
-	optA, _ := newOptim(Adam, len(m.A))
-	lrW := opts.LRW
-	longest := 0
-	for _, c := range append(append([]chunk(nil), trChunks...), vaChunks...) {
-		longest = max(longest, c.n)
-	}
-	tr := &trainer{ctx: ctx, m: m, opts: opts}
-	for range opts.Workers {
-		tr.ws = append(tr.ws, m.newWorkspace(longest))
-	}
-	tr.sum, _ = newEmpty(m.Cfg)
-	learnsA := false
-	for _, md := range m.Spec.Modes {
-		learnsA = learnsA || md != Fixed
-	}
-	rng := rand.New(rand.NewPCG(opts.Seed, 0x747261696e))
-	rep := &TrainReport{Schedule: opts.Schedule}
+	opts, rep := tr.opts, tr.rep
 	start := time.Now()
 	// The starting point is the first candidate: a network being
 	// fine-tuned keeps its parameters unless training improves on them.
@@ -213,63 +183,16 @@ func Train(ctx context.Context, m *Model, train, val *Data, opts TrainOptions) (
 	}
 	rep.BestEpoch, rep.BestValR2 = 0, startR2
 	bestW, bestA := append([]float64(nil), m.W...), append([]float64(nil), m.A...)
-	var lap *laplacian
-	order := make([]int, len(trChunks))
-	for i := range order {
-		order[i] = i
-	}
-	batch := make([]chunk, 0, max(opts.Batch, opts.ValBatch))
 	for epoch := 1; epoch <= opts.Epochs; epoch++ {
-		if err := ctx.Err(); err != nil {
+		trainLoss, err := tr.epoch(epoch)
+		if err != nil {
 			return rep, err
-		}
-		if opts.Laplacian > 0 && learnsA {
-			lap = newLaplacian(m)
-		}
-		rng.Shuffle(len(order), func(i, j int) { order[i], order[j] = order[j], order[i] })
-		trainLoss, nb := 0.0, 0
-		for b := 0; b < len(order); b += opts.Batch {
-			if err := ctx.Err(); err != nil {
-				return rep, err
-			}
-			if opts.Schedule == BiLevel && learnsA {
-				batch = batch[:0]
-				for range opts.ValBatch {
-					batch = append(batch, vaChunks[rng.IntN(len(vaChunks))])
-				}
-				tr.grad(val, batch)
-				tr.stepA(optA, opts.LRA, lap)
-			}
-			batch = batch[:0]
-			for _, i := range order[b:min(b+opts.Batch, len(order))] {
-				batch = append(batch, trChunks[i])
-			}
-			trainLoss += tr.grad(train, batch)
-			nb++
-			if opts.Schedule != BiLevel && learnsA {
-				// Interval and joint schedules: neuron parameters learn
-				// from the same training batch at a hundredth of the rate.
-				tr.stepA(optA, opts.LRW/100, lap)
-			}
-			clipNorm(tr.sum.W, opts.Clip)
-			lr := lrW * math.Min(1, float64(rep.Iterations+1)/float64(opts.Warmup)) * opts.anneal(epoch)
-			if opts.WeightDecay > 0 {
-				scal(1-lr*opts.WeightDecay, m.W)
-			}
-			optW.step(m.W, tr.sum.W, lr)
-			rep.Iterations++
-		}
-		if opts.Schedule == Interval && learnsA && epoch%opts.IntervalEvery == 0 {
-			for b := 0; b < len(vaChunks); b += opts.ValBatch {
-				tr.grad(val, vaChunks[b:min(b+opts.ValBatch, len(vaChunks))])
-				tr.stepA(optA, opts.LRA, lap)
-			}
 		}
 		vl, vr2, err := Evaluate(m, val, opts.Loss)
 		if err != nil {
 			return rep, err
 		}
-		er := EpochReport{Epoch: epoch, Epochs: opts.Epochs, TrainLoss: trainLoss / float64(max(nb, 1)), ValLoss: vl, ValR2: vr2, Elapsed: time.Since(start)}
+		er := EpochReport{Epoch: epoch, Epochs: opts.Epochs, TrainLoss: trainLoss, ValLoss: vl, ValR2: vr2, Elapsed: time.Since(start)}
 		rep.Epochs = append(rep.Epochs, er)
 		if opts.Progress != nil {
 			opts.Progress(er)
@@ -286,6 +209,116 @@ func Train(ctx context.Context, m *Model, train, val *Data, opts TrainOptions) (
 	copy(m.A, bestA)
 	rep.Elapsed = time.Since(start)
 	return rep, nil
+}
+
+// newTrainer checks the data and options and sets up a run's buffers.
+func newTrainer(ctx context.Context, m *Model, train, val *Data, opts TrainOptions) (*trainer, error) {
+	if err := train.validate(m.Cfg); err != nil {
+		return nil, fmt.Errorf("snn: training data: %w", err)
+	}
+	if err := val.validate(m.Cfg); err != nil {
+		return nil, fmt.Errorf("snn: validation data: %w", err)
+	}
+	switch opts.Schedule {
+	case BiLevel, Interval, Joint:
+	default:
+		return nil, fmt.Errorf("snn: unknown schedule %q", opts.Schedule)
+	}
+	tr := &trainer{ctx: ctx, m: m, train: train, val: val,
+		trChunks: train.chunks(opts.SeqLen, opts.Burn), vaChunks: val.chunks(opts.SeqLen, opts.Burn)}
+	if opts.Batch == 0 {
+		opts.Batch = min(max(len(tr.trChunks)/32, 4), 16)
+	}
+	if opts.ValBatch == 0 {
+		opts.ValBatch = max(opts.Batch/2, 4)
+	}
+	if opts.Epochs < 0 || !(opts.WeightDecay >= 0 && opts.WeightDecay < 1) || opts.SeqLen < 1 || opts.Burn < 0 || opts.Batch < 1 || opts.ValBatch < 1 || opts.Workers < 1 || opts.Workers > 64 {
+		return nil, fmt.Errorf("snn: invalid training options %+v", opts)
+	}
+	tr.opts = opts
+	var err error
+	if tr.optW, err = newOptim(opts.Optimizer, len(m.W)); err != nil {
+		return nil, err
+	}
+	tr.optA, _ = newOptim(Adam, len(m.A))
+	longest := 0
+	for _, c := range append(append([]chunk(nil), tr.trChunks...), tr.vaChunks...) {
+		longest = max(longest, c.n)
+	}
+	for range opts.Workers {
+		tr.ws = append(tr.ws, m.newWorkspace(longest))
+	}
+	tr.sum, _ = newEmpty(m.Cfg)
+	for _, md := range m.Spec.Modes {
+		tr.learnsA = tr.learnsA || md != Fixed
+	}
+	tr.rng = rand.New(rand.NewPCG(opts.Seed, 0x747261696e))
+	tr.rep = &TrainReport{Schedule: opts.Schedule}
+	tr.order = make([]int, len(tr.trChunks))
+	for i := range tr.order {
+		tr.order[i] = i
+	}
+	tr.batch = make([]chunk, 0, max(opts.Batch, opts.ValBatch))
+	return tr, nil
+}
+
+// epoch runs one pass over the training chunks, in a new random order, and
+// returns the mean training loss of its batches.
+func (tr *trainer) epoch(epoch int) (float64, error) {
+	opts := tr.opts
+	var lap *laplacian
+	if opts.Laplacian > 0 && tr.learnsA {
+		lap = newLaplacian(tr.m)
+	}
+	tr.rng.Shuffle(len(tr.order), func(i, j int) { tr.order[i], tr.order[j] = tr.order[j], tr.order[i] })
+	trainLoss, nb := 0.0, 0
+	for b := 0; b < len(tr.order); b += opts.Batch {
+		if err := tr.ctx.Err(); err != nil {
+			return 0, err
+		}
+		trainLoss += tr.iteration(epoch, tr.order[b:min(b+opts.Batch, len(tr.order))], lap)
+		nb++
+	}
+	if opts.Schedule == Interval && tr.learnsA && epoch%opts.IntervalEvery == 0 {
+		for b := 0; b < len(tr.vaChunks); b += opts.ValBatch {
+			tr.grad(tr.val, tr.vaChunks[b:min(b+opts.ValBatch, len(tr.vaChunks))])
+			tr.stepA(tr.optA, opts.LRA, lap)
+		}
+	}
+	return trainLoss / float64(max(nb, 1)), nil
+}
+
+// iteration takes one step on the neuron parameters (bi-level: from a
+// random validation batch) and one on the weights from the training chunks
+// picked, and returns the batch's training loss.
+func (tr *trainer) iteration(epoch int, picked []int, lap *laplacian) float64 {
+	opts, m := tr.opts, tr.m
+	if opts.Schedule == BiLevel && tr.learnsA {
+		tr.batch = tr.batch[:0]
+		for range opts.ValBatch {
+			tr.batch = append(tr.batch, tr.vaChunks[tr.rng.IntN(len(tr.vaChunks))])
+		}
+		tr.grad(tr.val, tr.batch)
+		tr.stepA(tr.optA, opts.LRA, lap)
+	}
+	tr.batch = tr.batch[:0]
+	for _, i := range picked {
+		tr.batch = append(tr.batch, tr.trChunks[i])
+	}
+	loss := tr.grad(tr.train, tr.batch)
+	if opts.Schedule != BiLevel && tr.learnsA {
+		// Interval and joint schedules: neuron parameters learn from the
+		// same training batch at a hundredth of the rate.
+		tr.stepA(tr.optA, opts.LRW/100, lap)
+	}
+	clipNorm(tr.sum.W, opts.Clip)
+	lr := opts.LRW * math.Min(1, float64(tr.rep.Iterations+1)/float64(opts.Warmup)) * opts.anneal(epoch)
+	if opts.WeightDecay > 0 {
+		scal(1-lr*opts.WeightDecay, m.W)
+	}
+	tr.optW.step(m.W, tr.sum.W, lr)
+	tr.rep.Iterations++
+	return loss
 }
 
 // anneal is the factor of the weight learning rate in epoch (1-based).

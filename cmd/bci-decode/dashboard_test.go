@@ -57,7 +57,7 @@ func TestDemoServesItsDashboard(t *testing.T) {
 	p.WaitText("intent-seq", "+t > "+first)
 	p.WaitText("decoder", "t === 'hifi'")
 	p.WaitText("shadow", "/^kalman [0-9a-f]{12}, R² [-0-9.]+, agreement R² [-0-9.]+$/.test(t)") // the demo's Kalman shadow
-	if browser.Screenshots() { // with ten seconds of traces drawn
+	if browser.Screenshots() {                                                                  // with ten seconds of traces drawn
 		p.WaitText("intent-seq", "+t > 600")
 	}
 	p.Screenshot(filepath.Join("..", "..", "docs", "dashboard-open-loop.png"))

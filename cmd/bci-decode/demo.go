@@ -80,13 +80,9 @@ func runDemo(ctx context.Context, args []string, stdout io.Writer) error {
 	if err != nil {
 		return fmt.Errorf("calibrate: %w", err)
 	}
-	var shadowOut pipeline.Factory
-	if f := fs.Lookup("shadow"); *shadowKind != "none" && (f == nil || f.Value.String() == "") {
-		sm, err := decoder.Train(ctx, *shadowKind, set, decoder.FitOptions{Seed: ff.seed}, decoder.ModelInfo{TrainedOn: "simulated calibration block"})
-		if err != nil {
-			return fmt.Errorf("calibrate the shadow: %w", err)
-		}
-		shadowOut = shadow.Factory(sm)
+	shadowOut, err := demoShadow(ctx, fs, *shadowKind, set, ff.seed)
+	if err != nil {
+		return err
 	}
 
 	// Live: the same neurons, new reaches, one bin every bin width.
@@ -118,6 +114,19 @@ const (
 )
 
 // demoDefaults sets the demo's own defaults of the shared training flags.
+// demoShadow fits the demo's shadow decoder of kind on the calibration
+// block, unless kind is none or --shadow names a model file instead.
+func demoShadow(ctx context.Context, fs *flag.FlagSet, kind string, set *dataset.Set, seed uint64) (pipeline.Factory, error) {
+	if f := fs.Lookup("shadow"); kind == "none" || (f != nil && f.Value.String() != "") {
+		return nil, nil
+	}
+	sm, err := decoder.Train(ctx, kind, set, decoder.FitOptions{Seed: seed}, decoder.ModelInfo{TrainedOn: "simulated calibration block"})
+	if err != nil {
+		return nil, fmt.Errorf("calibrate the shadow: %w", err)
+	}
+	return shadow.Factory(sm), nil
+}
+
 // demoPriority is the demo's real-time priority: its dashboard draws on
 // the same machine, and a page must not delay a bin (see the README's
 // dashboard measurements).
