@@ -187,6 +187,9 @@ func clusterOptions(so *server.Options, opts ServerOptions) error {
 	if name == "" {
 		name = "bci"
 	}
+	if !isLoopback(host) {
+		opts.Log.Warn().Str("cluster_listen", opts.ClusterListen).Msg("the embedded NATS server's cluster port listens beyond loopback and routes carry no credentials: any host that reaches it can join the cluster and read every session (keep it on a private network or behind a firewall)")
+	}
 	so.Cluster = server.ClusterOpts{Name: name, Host: host, Port: port}
 	for _, r := range opts.Routes {
 		u, err := url.Parse(r)
