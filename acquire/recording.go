@@ -300,3 +300,24 @@ func copyBins(ctx context.Context, w *RecordingWriter, src BinSource) (int, erro
 		}
 	}
 }
+
+// CheckRecording reads a recording through and returns its number of bins,
+// or the first error with its place: a caller about to replace something
+// with the file (import --overwrite) learns that it is whole first.
+func CheckRecording(ctx context.Context, path string) (int, error) {
+	rec, err := OpenRecording(path)
+	if err != nil {
+		return 0, err
+	}
+	defer rec.Close()
+	var b Bin
+	for n := 0; ; n++ {
+		err := rec.ReadBin(ctx, &b)
+		if errors.Is(err, io.EOF) {
+			return n, nil
+		}
+		if err != nil {
+			return n, err
+		}
+	}
+}

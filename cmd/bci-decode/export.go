@@ -53,6 +53,11 @@ func runImport(ctx context.Context, args []string, stdout io.Writer) error {
 	if err := parse(ctx, fs, args, 0, bf.check, required(map[string]*string{"--session": &bf.session, "--file": file})); err != nil {
 		return err
 	}
+	// Read the file through before anything is replaced: a damaged file
+	// must not cost the recording it was to overwrite.
+	if _, err := acquire.CheckRecording(ctx, *file); err != nil {
+		return err
+	}
 	rec, err := acquire.OpenRecording(*file)
 	if err != nil {
 		return err
