@@ -74,6 +74,13 @@ func runReplay(ctx context.Context, args []string, stdout io.Writer) error {
 	log.Info().Str("model", job.Model.Hash).Int("live_models", job.LiveModels()).Msg("replaying")
 	res, err := job.Run(ctx, f.pace == "realtime")
 	if err != nil {
+		if res != nil && ctx.Err() != nil {
+			// Interrupted: say what was replayed; part of a run is not
+			// compared with the whole live run.
+			out := job.Summarise(res, false)
+			out.Session = f.bf.session
+			return errors.Join(f.write(stdout, out), err)
+		}
 		return err
 	}
 	out := job.Summarise(res, f.compare)
@@ -83,12 +90,8 @@ func runReplay(ctx context.Context, args []string, stdout io.Writer) error {
 			return err
 		}
 	}
-	if f.jsonOut {
-		if err := writeJSONLine(stdout, out); err != nil {
-			return err
-		}
-	} else {
-		out.WriteText(stdout)
+	if err := f.write(stdout, out); err != nil {
+		return err
 	}
 	if out.Identical != nil && !*out.Identical {
 		return fmt.Errorf("replay differs from the live run: %s", out.Mismatch)
@@ -129,4 +132,13 @@ func (f *replayFlags) open(ctx context.Context) (*replay.Job, func(), error) {
 		return nil, nil, err
 	}
 	return job, func() { _ = job.Close(); closeBus() }, nil
+}
+
+// write prints a replay's summary, as JSON on the last line with --json.
+func (f *replayFlags) write(stdout io.Writer, out replay.Summary) error {
+	if f.jsonOut {
+		return writeJSONLine(stdout, out)
+	}
+	out.WriteText(stdout)
+	return nil
 }

@@ -68,3 +68,38 @@ func TestStopsOnSignalInEveryPhase(t *testing.T) {
 		})
 	}
 }
+
+// TestInterruptedReplayPrintsWhatItReplayed replays a recorded session in
+// real time and interrupts it: the command stops at once, says what it
+// replayed (without comparing part of the run with the whole), and exits
+// as interrupted.
+func TestInterruptedReplayPrintsWhatItReplayed(t *testing.T) {
+	dir := t.TempDir()
+	rec := filepath.Join(dir, "r.bcr")
+	code, _, stderr := cli(t, "simulate", "--out", rec, "--duration", "1m")
+	require.Equal(t, 0, code, stderr)
+	model := filepath.Join(dir, "m.bcim")
+	code, _, stderr = cli(t, "train", "--data", rec, "--decoder", "kalman", "--out", model)
+	require.Equal(t, 0, code, stderr)
+	store := filepath.Join(dir, "js")
+	code, _, stderr = cli(t, "run", "--model", model, "--source", "file:"+rec, "--record", "--session", "r", "--nats-listen", "127.0.0.1:0", "--data-dir", store)
+	require.Equal(t, 0, code, stderr)
+
+	cmd, stdout, errb := spawn(t, "replay", "--session", "r", "--data-dir", store, "--pace", "realtime", "--compare", "--json")
+	waitFor(t, errb, "replaying", 30*time.Second)
+	time.Sleep(time.Second)
+	sent := time.Now()
+	require.NoError(t, cmd.Process.Signal(syscall.SIGTERM))
+	_ = cmd.Wait()
+	assert.Less(t, time.Since(sent), time.Second, "stops within a second")
+	assert.Equal(t, 130, cmd.ProcessState.ExitCode(), errb.String())
+	var sum struct {
+		Bins      uint64 `json:"bins"`
+		Identical *bool  `json:"identical"`
+	}
+	lines := strings.Split(strings.TrimSpace(stdout.String()), "\n")
+	require.NoError(t, json.Unmarshal([]byte(lines[len(lines)-1]), &sum), "summary printed: %q", stdout.String())
+	assert.Positive(t, sum.Bins, "the bins replayed before the signal")
+	assert.Less(t, sum.Bins, uint64(3000), "interrupted, not finished")
+	assert.Nil(t, sum.Identical, "a part of the run is not compared with the whole")
+}
