@@ -184,9 +184,17 @@ func TestFailover(t *testing.T) {
 		res, err := replay.Run(ctx, src, fresh, replay.Options{})
 		src.Close()
 		require.NoError(t, err)
-		d := replay.Compare(live, res.Intents[:min(len(res.Intents), len(live))])
+		// Recorded intents are captured core-NATS messages, which a stream
+		// busy electing a leader may miss: pair them with the replay by
+		// seq, and every pair must be identical.
+		paired, replayed, unpaired := pairBySeq(live, res.Intents)
+		d := replay.Compare(paired, replayed)
 		assert.True(t, d.Identical, "%s: %s", name, d.Mismatch)
 		assert.Greater(t, d.Compared, 100)
+		assert.LessOrEqual(t, unpaired, 5, "%s: recorded intents without a replayed bin of their seq", name)
+		if unpaired > 0 {
+			t.Logf("%s: %d of %d recorded intents had no replayed twin", name, unpaired, len(live))
+		}
 	}
 	for i := range 3 {
 		name := fmt.Sprintf("s%d", i)
@@ -200,4 +208,23 @@ func TestFailover(t *testing.T) {
 		require.True(t, ok)
 		assert.Equal(t, seq+1, info.State.Subjects[bus.BinsSubject(name)], "%s: bins 0..%d recorded once each", name, seq)
 	}
+}
+
+// pairBySeq returns the live intents that have a replayed intent of the
+// same seq, those replayed intents in the same order, and how many live
+// intents had none.
+func pairBySeq(live, replayed []decoder.Intent) (l, r []decoder.Intent, unpaired int) {
+	bySeq := make(map[uint64]int, len(replayed))
+	for i := range replayed {
+		bySeq[replayed[i].Seq] = i
+	}
+	for _, in := range live {
+		i, ok := bySeq[in.Seq]
+		if !ok {
+			unpaired++
+			continue
+		}
+		l, r = append(l, in), append(r, replayed[i])
+	}
+	return l, r, unpaired
 }
