@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -40,12 +39,7 @@ func TestClusterSurvivesLosingANode(t *testing.T) {
 		t.Skip("runs a three-node cluster three times")
 	}
 	dir := t.TempDir()
-	rec := filepath.Join(dir, "r.bcr")
-	code, _, stderr := cli(t, "simulate", "--out", rec, "--duration", "60s")
-	require.Equal(t, 0, code, stderr)
-	model := filepath.Join(dir, "m.bcim")
-	code, _, stderr = cli(t, "train", "--data", rec, "--decoder", "kalman", "--out", model)
-	require.Equal(t, 0, code, stderr)
+	_, model := simulatedModel(t, dir, "--duration", "60s")
 	for victim, at := range []time.Duration{3 * time.Second, 12 * time.Second, 22 * time.Second} {
 		t.Run(fmt.Sprintf("node%d_after_%v", victim, at), func(t *testing.T) {
 			clusterLosesNode(t, model, victim, at)

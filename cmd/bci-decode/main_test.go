@@ -394,12 +394,7 @@ func TestSwapCommand(t *testing.T) {
 // chain: a real EDF+ file and a raw int16 file.
 func TestRunContinuousFiles(t *testing.T) {
 	dir := t.TempDir()
-	rec := filepath.Join(dir, "r.bcr")
-	code, _, stderr := cli(t, "simulate", "--out", rec, "--duration", "60s", "--channels", "64", "--bin", "25ms")
-	require.Equal(t, 0, code, stderr)
-	model := filepath.Join(dir, "m.bcim")
-	code, _, stderr = cli(t, "train", "--data", rec, "--out", model)
-	require.Equal(t, 0, code, stderr)
+	_, model := simulatedModel(t, dir, "--duration", "60s", "--channels", "64", "--bin", "25ms")
 
 	edf := shareddata.Path(t, "data", "eegmmidb_s001", "S001R03.edf")
 	code, out, stderr := cli(t, "run", "--model", model, "--source", "file:"+edf, "--band-low", "1", "--band-high", "40",
@@ -503,12 +498,7 @@ func readAllBinned(src acquire.BinSource) ([]acquire.Bin, error) {
 // frames on bci.<session>.raw while `run --source nats` decodes them.
 func TestRunIngestsRawFramesFromNATS(t *testing.T) {
 	dir := t.TempDir()
-	rec := filepath.Join(dir, "r.bcr")
-	code, _, stderr := cli(t, "simulate", "--out", rec, "--duration", "60s", "--channels", "8")
-	require.Equal(t, 0, code, stderr)
-	model := filepath.Join(dir, "m.bcim")
-	code, _, stderr = cli(t, "train", "--data", rec, "--out", model)
-	require.Equal(t, 0, code, stderr)
+	_, model := simulatedModel(t, dir, "--duration", "60s", "--channels", "8")
 
 	addr := freePort(t)
 	run, out, errb := spawn(t, "run", "--model", model, "--source", "nats", "--session", "daq", "--record",
@@ -551,12 +541,7 @@ func TestRunIngestsRawFramesFromNATS(t *testing.T) {
 // other take it over.
 func TestWorkersShareAndFailOver(t *testing.T) {
 	dir := t.TempDir()
-	rec := filepath.Join(dir, "r.bcr")
-	code, _, stderr := cli(t, "simulate", "--out", rec, "--duration", "60s")
-	require.Equal(t, 0, code, stderr)
-	model := filepath.Join(dir, "m.bcim")
-	code, _, stderr = cli(t, "train", "--data", rec, "--out", model)
-	require.Equal(t, 0, code, stderr)
+	_, model := simulatedModel(t, dir, "--duration", "60s")
 	srv := testkit.Server(t, bus.ServerOptions{})
 	url := srv.ClientURL()
 
@@ -598,12 +583,7 @@ func TestWorkersShareAndFailOver(t *testing.T) {
 // the lost frames and the time jump.
 func TestRunIngestAfterPause(t *testing.T) {
 	dir := t.TempDir()
-	rec := filepath.Join(dir, "r.bcr")
-	code, _, stderr := cli(t, "simulate", "--out", rec, "--duration", "60s", "--channels", "8")
-	require.Equal(t, 0, code, stderr)
-	model := filepath.Join(dir, "m.bcim")
-	code, _, stderr = cli(t, "train", "--data", rec, "--out", model)
-	require.Equal(t, 0, code, stderr)
+	_, model := simulatedModel(t, dir, "--duration", "60s", "--channels", "8")
 
 	addr := freePort(t)
 	run, out, errb := spawn(t, "run", "--model", model, "--source", "nats", "--session", "pause",
@@ -712,12 +692,7 @@ func TestWideTableIsRefusedNotFatal(t *testing.T) {
 // only the holder of the session's lease decodes it.
 func TestSecondDecoderOfASessionIsRefused(t *testing.T) {
 	dir := t.TempDir()
-	rec := filepath.Join(dir, "r.bcr")
-	code, _, stderr := cli(t, "simulate", "--out", rec, "--duration", "60s")
-	require.Equal(t, 0, code, stderr)
-	model := filepath.Join(dir, "m.bcim")
-	code, _, stderr = cli(t, "train", "--data", rec, "--out", model)
-	require.Equal(t, 0, code, stderr)
+	_, model := simulatedModel(t, dir, "--duration", "60s")
 	addr := freePort(t)
 	first, _, ferr := spawn(t, "run", "--model", model, "--session", "dup", "--duration", "20s", "--record",
 		"--nats-listen", addr, "--data-dir", filepath.Join(dir, "js"))
@@ -725,11 +700,23 @@ func TestSecondDecoderOfASessionIsRefused(t *testing.T) {
 		c, _, _ := cli(t, "control", "--nats", "nats://"+addr, "--session", "dup", "info")
 		return c == 0
 	}, 20*time.Second, 50*time.Millisecond, "%s", ferr)
-	code, _, stderr = cli(t, "run", "--model", model, "--session", "dup", "--duration", "2s", "--record", "--overwrite", "--nats", "nats://"+addr)
+	code, _, stderr := cli(t, "run", "--model", model, "--session", "dup", "--duration", "2s", "--record", "--overwrite", "--nats", "nats://"+addr)
 	assert.Equal(t, 1, code)
 	last := lastLine(stderr)
 	assert.Contains(t, last, "session is decoded by another process")
 	assert.Contains(t, last, fmt.Sprintf("-%d", first.Process.Pid), "names the holder")
 	require.NoError(t, first.Process.Signal(syscall.SIGTERM))
 	require.NoError(t, first.Wait())
+}
+
+// simulatedModel simulates a recording in dir with the given simulate
+// flags and fits a Kalman filter to it, returning both files.
+func simulatedModel(t *testing.T, dir string, simulate ...string) (rec, model string) {
+	t.Helper()
+	rec, model = filepath.Join(dir, "r.bcr"), filepath.Join(dir, "m.bcim")
+	code, _, stderr := cli(t, append([]string{"simulate", "--out", rec}, simulate...)...)
+	require.Equal(t, 0, code, stderr)
+	code, _, stderr = cli(t, "train", "--data", rec, "--decoder", "kalman", "--out", model)
+	require.Equal(t, 0, code, stderr)
+	return rec, model
 }

@@ -22,25 +22,13 @@ import (
 // mislead (retrain's advice, log fields without units), a flag under two
 // names, secrets on the command line, a typo in --data-dir, a failed import.
 
-// simulatedModel simulates d of the default array and trains a Kalman
-// filter on it; it returns the recording and the model file.
-func simulatedModel(t *testing.T, dir, d string) (rec, model string) {
-	t.Helper()
-	rec, model = filepath.Join(dir, "calib.bcr"), filepath.Join(dir, "kalman.bcim")
-	code, _, stderr := cli(t, "simulate", "--out", rec, "--duration", d)
-	require.Equal(t, 0, code, stderr)
-	code, _, stderr = cli(t, "train", "--data", rec, "--out", model)
-	require.Equal(t, 0, code, stderr)
-	return rec, model
-}
-
 // TestRetrainOfAWorseModelSaysKeepTheLiveOne retrains on the first three
 // seconds of a session that a model trained on three minutes decoded well:
 // the new model scores below the live one, and retrain must not advise
 // swapping it in.
 func TestRetrainOfAWorseModelSaysKeepTheLiveOne(t *testing.T) {
 	dir := t.TempDir()
-	_, model := simulatedModel(t, dir, "3m")
+	_, model := simulatedModel(t, dir, "--duration", "3m")
 	store := filepath.Join(dir, "js")
 	code, _, stderr := cli(t, "run", "--model", model, "--source", "sim", "--duration", "20s", "--pace", "fast",
 		"--record", "--session", "good", "--data-dir", store, "--nats-listen", "127.0.0.1:0")
@@ -128,7 +116,7 @@ func TestNoSecretOnTheCommandLine(t *testing.T) {
 // refused.
 func TestTokenFromFileOrEnvironment(t *testing.T) {
 	dir := t.TempDir()
-	_, model := simulatedModel(t, dir, "30s")
+	_, model := simulatedModel(t, dir, "--duration", "30s")
 	tokenFile := filepath.Join(dir, "token")
 	require.NoError(t, os.WriteFile(tokenFile, []byte("s3cret-token\n"), 0o600))
 	addr := freePort(t)

@@ -23,12 +23,7 @@ func waitFor(t *testing.T, buf *syncBuffer, s string, within time.Duration) {
 // each stops within a second; decoding phases print their summary first.
 func TestStopsOnSignalInEveryPhase(t *testing.T) {
 	dir := t.TempDir()
-	rec := filepath.Join(dir, "r.bcr")
-	code, _, stderr := cli(t, "simulate", "--out", rec, "--duration", "3m")
-	require.Equal(t, 0, code, stderr)
-	model := filepath.Join(dir, "m.bcim")
-	code, _, stderr = cli(t, "train", "--data", rec, "--out", model)
-	require.Equal(t, 0, code, stderr)
+	rec, model := simulatedModel(t, dir, "--duration", "3m")
 	phases := []struct {
 		name    string
 		args    []string
@@ -75,14 +70,9 @@ func TestStopsOnSignalInEveryPhase(t *testing.T) {
 // as interrupted.
 func TestInterruptedReplayPrintsWhatItReplayed(t *testing.T) {
 	dir := t.TempDir()
-	rec := filepath.Join(dir, "r.bcr")
-	code, _, stderr := cli(t, "simulate", "--out", rec, "--duration", "1m")
-	require.Equal(t, 0, code, stderr)
-	model := filepath.Join(dir, "m.bcim")
-	code, _, stderr = cli(t, "train", "--data", rec, "--decoder", "kalman", "--out", model)
-	require.Equal(t, 0, code, stderr)
+	rec, model := simulatedModel(t, dir, "--duration", "1m")
 	store := filepath.Join(dir, "js")
-	code, _, stderr = cli(t, "run", "--model", model, "--source", "file:"+rec, "--record", "--session", "r", "--nats-listen", "127.0.0.1:0", "--data-dir", store)
+	code, _, stderr := cli(t, "run", "--model", model, "--source", "file:"+rec, "--record", "--session", "r", "--nats-listen", "127.0.0.1:0", "--data-dir", store)
 	require.Equal(t, 0, code, stderr)
 
 	cmd, stdout, errb := spawn(t, "replay", "--session", "r", "--data-dir", store, "--pace", "realtime", "--compare", "--json")
