@@ -187,13 +187,9 @@ func (f *Feed) Consume(_ *decoder.Intent, b *acquire.Bin) {
 // countActivity sets the spikes and energy of the last step from the
 // decoder's running counts (which restart after a reset or a swap).
 func (f *Feed) countActivity(s *sample, a snn.Activity) {
-	d := a
-	if a.Steps >= f.last.Steps && a.Spikes >= f.last.Spikes && a.AC >= f.last.AC && a.MAC >= f.last.MAC {
-		d.Spikes, d.AC, d.MAC = a.Spikes-f.last.Spikes, a.AC-f.last.AC, a.MAC-f.last.MAC
-	}
+	d := a.Since(f.last)
 	f.last = a
-	s.spiking, s.spikes = true, d.Spikes
-	s.energyNJ = (float64(d.AC)*snn.PicojoulePerAC + float64(d.MAC)*snn.PicojoulePerMAC) / 1000
+	s.spiking, s.spikes, s.energyNJ = true, d.Spikes, d.EnergyNJ()
 }
 
 // Start implements pipeline.Output.

@@ -5,7 +5,6 @@ import (
 	"io"
 
 	"github.com/bci-decode/bci-decode/bus"
-	"github.com/bci-decode/bci-decode/snn"
 )
 
 // Report is a shadow's account: both decoders' figures over the bins the
@@ -69,7 +68,7 @@ func (sd *side) figures(kind, hash string) Figures {
 	}
 	switch {
 	case sd.act != nil:
-		a := delta(*sd.act, sd.base)
+		a := sd.act.Since(sd.base)
 		spikes, energy := a.SpikesPerStep()*float64(sd.sub), a.EnergyPerStepNJ()*float64(sd.sub)
 		f.SpikesPerStep, f.EnergyNJ = &spikes, &energy
 	case sd.cost != nil:
@@ -77,11 +76,6 @@ func (sd *side) figures(kind, hash string) Figures {
 		f.EnergyNJ = &energy
 	}
 	return f
-}
-
-// delta is what a runtime counted between two readings.
-func delta(now, then snn.Activity) snn.Activity {
-	return snn.Activity{Steps: now.Steps - then.Steps, Spikes: now.Spikes - then.Spikes, AC: now.AC - then.AC, MAC: now.MAC - then.MAC, DenseMAC: now.DenseMAC}
 }
 
 // WriteText prints the report for a person, the live decoder beside the

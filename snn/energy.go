@@ -41,6 +41,22 @@ func (a Activity) per(v uint64) float64 {
 	return float64(v) / float64(a.Steps)
 }
 
+// Since returns what the runtime counted after then, an earlier reading of
+// the same counters; when they restarted in between (a reset, a model
+// swap), it is a itself.
+func (a Activity) Since(then Activity) Activity {
+	if a.Steps < then.Steps || a.Spikes < then.Spikes || a.AC < then.AC || a.MAC < then.MAC {
+		return a
+	}
+	return Activity{Steps: a.Steps - then.Steps, Spikes: a.Spikes - then.Spikes, AC: a.AC - then.AC, MAC: a.MAC - then.MAC, DenseMAC: a.DenseMAC}
+}
+
+// EnergyNJ is the estimated synaptic energy of every counted operation, in
+// nanojoules.
+func (a Activity) EnergyNJ() float64 {
+	return (float64(a.AC)*PicojoulePerAC + float64(a.MAC)*PicojoulePerMAC) / 1000
+}
+
 // SpikesPerStep is the mean number of hidden-layer spikes per step.
 func (a Activity) SpikesPerStep() float64 { return a.per(a.Spikes) }
 

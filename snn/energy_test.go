@@ -73,3 +73,19 @@ func TestActivityCountsOperations(t *testing.T) {
 		})
 	}
 }
+// TestActivitySince: the counts between two readings, or the whole later
+// reading when the counters restarted in between; EnergyNJ prices them.
+func TestActivitySince(t *testing.T) {
+	then := Activity{Steps: 10, Spikes: 40, AC: 1000, MAC: 100, DenseMAC: 7}
+	now := Activity{Steps: 12, Spikes: 50, AC: 1300, MAC: 120, DenseMAC: 7}
+	if got, want := now.Since(then), (Activity{Steps: 2, Spikes: 10, AC: 300, MAC: 20, DenseMAC: 7}); got != want {
+		t.Fatalf("Since = %+v, want %+v", got, want)
+	}
+	restarted := Activity{Steps: 1, Spikes: 3, AC: 90, MAC: 10, DenseMAC: 7}
+	if got := restarted.Since(then); got != restarted {
+		t.Fatalf("after a restart Since = %+v, want the reading itself", got)
+	}
+	if got, want := now.Since(then).EnergyNJ(), (300*PicojoulePerAC+20*PicojoulePerMAC)/1000; got != want {
+		t.Fatalf("EnergyNJ = %v, want %v", got, want)
+	}
+}
