@@ -73,6 +73,7 @@ func TestActivityCountsOperations(t *testing.T) {
 		})
 	}
 }
+
 // TestActivitySince: the counts between two readings, or the whole later
 // reading when the counters restarted in between; EnergyNJ prices them.
 func TestActivitySince(t *testing.T) {
