@@ -96,13 +96,28 @@ var (
 
 // RegisterScheme makes the sources of a scheme openable. It is meant for
 // init functions; registering a scheme twice panics.
-func RegisterScheme(scheme string, open Opener) {
+func RegisterScheme(scheme string, open Opener) { addScheme(schemes, "RegisterScheme", scheme, open) }
+
+// addScheme registers open under scheme in m, one of the registries
+// registryMu guards; "file" is taken by files, and registering a scheme
+// twice panics, as that is a programming error.
+func addScheme[T any](m map[string]T, caller, scheme string, open T) {
 	registryMu.Lock()
 	defer registryMu.Unlock()
-	if _, dup := schemes[scheme]; dup || scheme == "file" {
-		panic("acquire: RegisterScheme called twice for " + scheme)
+	if _, dup := m[scheme]; dup || scheme == "file" {
+		panic("acquire: " + caller + " called twice for " + scheme)
 	}
-	schemes[scheme] = open
+	m[scheme] = open
+}
+
+// lookupScheme returns the opener m holds for the scheme of spec, and the
+// rest of spec.
+func lookupScheme[T any](m map[string]T, spec string) (open T, scheme, arg string, ok bool) {
+	scheme, arg, _ = strings.Cut(spec, ":")
+	registryMu.RLock()
+	defer registryMu.RUnlock()
+	open, ok = m[scheme]
+	return open, scheme, arg, ok
 }
 
 // RegisterFormat makes a file format openable, by name (for Params.Format)
@@ -126,10 +141,7 @@ var ErrSpec = errors.New("unknown source")
 // known.
 func Open(ctx context.Context, spec string, p Params) (Opened, error) {
 	p.EnsureDefaults()
-	scheme, arg, _ := strings.Cut(spec, ":")
-	registryMu.RLock()
-	open, ok := schemes[scheme]
-	registryMu.RUnlock()
+	open, scheme, arg, ok := lookupScheme(schemes, spec)
 	switch {
 	case ok:
 		return open(ctx, arg, &p)

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"strings"
 )
 
 // Behaviour recorded beside a neural stream (a cursor, a hand, a
@@ -43,22 +42,14 @@ var targetSchemes = map[string]TargetOpener{}
 // RegisterTargets makes the behaviour streams of a scheme openable. It is
 // meant for init functions; registering a scheme twice panics.
 func RegisterTargets(scheme string, open TargetOpener) {
-	registryMu.Lock()
-	defer registryMu.Unlock()
-	if _, dup := targetSchemes[scheme]; dup || scheme == "file" {
-		panic("acquire: RegisterTargets called twice for " + scheme)
-	}
-	targetSchemes[scheme] = open
+	addScheme(targetSchemes, "RegisterTargets", scheme, open)
 }
 
 // OpenTargets opens the behaviour stream spec names: a registered scheme,
 // or a behaviour table file.
 func OpenTargets(ctx context.Context, spec string, p Params) (OpenedTargets, error) {
 	p.EnsureDefaults()
-	scheme, arg, _ := strings.Cut(spec, ":")
-	registryMu.RLock()
-	open, ok := targetSchemes[scheme]
-	registryMu.RUnlock()
+	open, scheme, arg, ok := lookupScheme(targetSchemes, spec)
 	path := spec
 	switch {
 	case ok:
