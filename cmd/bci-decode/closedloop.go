@@ -68,9 +68,5 @@ func runClosedLoop(ctx context.Context, args []string, stdout io.Writer) (err er
 			return err
 		}
 	}
-	if *jsonOut {
-		return writeJSONLine(stdout, summary)
-	}
-	summary.WriteText(stdout)
-	return nil
+	return writeResult(stdout, *jsonOut, summary)
 }

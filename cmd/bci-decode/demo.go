@@ -113,7 +113,6 @@ const (
 	demoHidden = "64,64"
 )
 
-// demoDefaults sets the demo's own defaults of the shared training flags.
 // demoShadow fits the demo's shadow decoder of kind on the calibration
 // block, unless kind is none or --shadow names a model file instead.
 func demoShadow(ctx context.Context, fs *flag.FlagSet, kind string, set *dataset.Set, seed uint64) (pipeline.Factory, error) {
@@ -132,6 +131,8 @@ func demoShadow(ctx context.Context, fs *flag.FlagSet, kind string, set *dataset
 // dashboard measurements).
 const demoPriority = "10"
 
+// demoDefaults sets the demo's own defaults of shared flags: its small
+// network and its real-time priority.
 func demoDefaults(fs *flag.FlagSet) {
 	for name, v := range map[string]string{"epochs": demoEpochs, "hidden": demoHidden, "rt-priority": demoPriority} {
 		if f := fs.Lookup(name); f != nil {
@@ -172,12 +173,8 @@ func (l *liveFlags) run(ctx context.Context, opts session.Options, jsonOut bool,
 	// A session that decoded prints its summary even when closing its
 	// outputs failed (a recording left unacknowledged): that is when the
 	// counts matter most.
-	if jsonOut {
-		if jerr := writeJSONLine(stdout, res); jerr != nil {
-			return jerr
-		}
-	} else {
-		res.WriteText(stdout)
+	if werr := writeResult(stdout, jsonOut, res); werr != nil {
+		return werr
 	}
 	return err
 }

@@ -162,6 +162,16 @@ func writeJSONLine(w io.Writer, v any) error {
 	return err
 }
 
+// writeResult prints a command's result for a person, or as one JSON
+// object on the last line with --json.
+func writeResult(w io.Writer, jsonOut bool, v interface{ WriteText(io.Writer) }) error {
+	if jsonOut {
+		return writeJSONLine(w, v)
+	}
+	v.WriteText(w)
+	return nil
+}
+
 // setupLogging sends structured logs to w: human-readable on a terminal,
 // JSON lines otherwise.
 func setupLogging(w io.Writer) {

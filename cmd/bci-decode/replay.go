@@ -79,7 +79,7 @@ func runReplay(ctx context.Context, args []string, stdout io.Writer) error {
 			// compared with the whole live run.
 			out := job.Summarise(res, false)
 			out.Session = f.bf.session
-			return errors.Join(f.write(stdout, out), err)
+			return errors.Join(writeResult(stdout, f.jsonOut, out), err)
 		}
 		return err
 	}
@@ -90,7 +90,7 @@ func runReplay(ctx context.Context, args []string, stdout io.Writer) error {
 			return err
 		}
 	}
-	if err := f.write(stdout, out); err != nil {
+	if err := writeResult(stdout, f.jsonOut, out); err != nil {
 		return err
 	}
 	if out.Identical != nil && !*out.Identical {
@@ -132,13 +132,4 @@ func (f *replayFlags) open(ctx context.Context) (*replay.Job, func(), error) {
 		return nil, nil, err
 	}
 	return job, func() { _ = job.Close(); closeBus() }, nil
-}
-
-// write prints a replay's summary, as JSON on the last line with --json.
-func (f *replayFlags) write(stdout io.Writer, out replay.Summary) error {
-	if f.jsonOut {
-		return writeJSONLine(stdout, out)
-	}
-	out.WriteText(stdout)
-	return nil
 }
