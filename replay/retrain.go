@@ -140,8 +140,8 @@ func liveModel(ctx context.Context, js jetstream.JetStream, models *bus.Models, 
 
 func fitAndScore(ctx context.Context, o RetrainOptions, train, test *dataset.Set, live *decoder.Loaded) (*Retrained, error) {
 	start := time.Now()
-	if o.FromLive && live != nil && live.Kind() == o.Kind {
-		o.Fit.Init = live.Decoder
+	if o.FromLive && live != nil {
+		o.Fit.Init = live.Decoder // used only by a kind that trains iteratively from its own kind
 	}
 	m, err := decoder.Train(ctx, o.Kind, train, o.Fit, decoder.ModelInfo{TrainedAt: time.Now().UTC().Format(time.RFC3339)})
 	if err != nil {
