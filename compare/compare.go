@@ -7,9 +7,11 @@
 package compare
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"math"
+	"slices"
 	"time"
 
 	"github.com/HdrHistogram/hdrhistogram-go"
@@ -35,6 +37,11 @@ type Options struct {
 	// columns ClosedLoopColumns names, in that order.
 	ClosedLoop        func(ctx context.Context, kind string, d decoder.Decoder) (map[string]float64, error)
 	ClosedLoopColumns []string
+	// Seeds is the number of training seeds per kind (default 1): kind k
+	// is trained from Fit.Seed, Fit.Seed+1, ..., because one network's
+	// score says little of a kind when seeds differ by as much as kinds
+	// do. Scores are then means over seeds, with their spread.
+	Seeds int
 }
 
 // Row is one decoder's line of the comparison.
@@ -62,6 +69,15 @@ type Row struct {
 	Details map[string]any `json:"details,omitempty"`
 	// ClosedLoop holds the decoder's closed-loop figures (Options.ClosedLoop).
 	ClosedLoop map[string]float64 `json:"closed_loop,omitempty"`
+	// With several seeds (Options.Seeds), R2Seeds holds each seed's R²;
+	// R2, R, their per-target values, TrainSeconds and the closed-loop
+	// figures are means over seeds and R2SD is the standard deviation of
+	// R². R2SeedAverage scores the seeds' predictions averaged, as an
+	// ensemble of them would decode. The other figures are the first
+	// seed's.
+	R2Seeds       []float64 `json:"r2_seeds,omitempty"`
+	R2SD          float64   `json:"r2_sd,omitempty"`
+	R2SeedAverage float64   `json:"r2_seed_average,omitempty"`
 }
 
 // Result is a whole comparison.
@@ -76,6 +92,9 @@ type Result struct {
 	Predictions map[string][][]float32 `json:"-"`
 	// ClosedLoopColumns orders the rows' closed-loop figures in the table.
 	ClosedLoopColumns []string `json:"-"`
+	// Verdict says whether the best decoder's lead over the next is more
+	// than their seed spread (see Options.Seeds).
+	Verdict string `json:"verdict"`
 }
 
 // Run trains each kind on train and measures it on test.
@@ -96,7 +115,7 @@ func Run(ctx context.Context, train, test *dataset.Set, opts Options) (*Result, 
 		if err := ctx.Err(); err != nil {
 			return nil, err
 		}
-		row, pred, err := measure(ctx, kind, train, test, opts)
+		row, pred, err := measureSeeds(ctx, kind, train, test, opts)
 		if err != nil {
 			return nil, err
 		}
@@ -106,7 +125,117 @@ func Run(ctx context.Context, train, test *dataset.Set, opts Options) (*Result, 
 			opts.OnRow(row)
 		}
 	}
+	res.Verdict = verdict(res.Rows)
 	return res, nil
+}
+
+// measureSeeds trains kind from each seed and pools the rows; the
+// predictions returned are the first seed's.
+func measureSeeds(ctx context.Context, kind string, train, test *dataset.Set, opts Options) (Row, [][]float32, error) {
+	var rows []Row
+	var first, sum [][]float32
+	for i := range max(opts.Seeds, 1) {
+		o := opts
+		o.Fit.Seed += uint64(i)
+		row, pred, err := measure(ctx, kind, train, test, o)
+		if err != nil {
+			return Row{}, nil, err
+		}
+		if i == 0 {
+			first = pred
+		}
+		rows, sum = append(rows, row), addPredictions(sum, pred)
+	}
+	row := pool(rows)
+	if len(rows) > 1 {
+		for _, p := range sum {
+			for k := range p {
+				p[k] /= float32(len(rows))
+			}
+		}
+		row.R2SeedAverage = finite(eval.Score(sum, test.Y).MeanR2())
+	}
+	return row, first, nil
+}
+
+// addPredictions adds pred into sum, allocating sum on first use.
+func addPredictions(sum, pred [][]float32) [][]float32 {
+	if sum == nil {
+		sum = make([][]float32, len(pred))
+		for i := range pred {
+			sum[i] = make([]float32, len(pred[i]))
+		}
+	}
+	for i, p := range pred {
+		for k, v := range p {
+			sum[i][k] += v
+		}
+	}
+	return sum
+}
+
+// pool is the first seed's row with its scores replaced by their means
+// over rows (see Row.R2Seeds).
+func pool(rows []Row) Row {
+	r := rows[0]
+	if len(rows) == 1 {
+		return r
+	}
+	n := float64(len(rows))
+	r.R2Seeds = make([]float64, len(rows))
+	r.R, r.TrainSeconds = 0, 0
+	r.R2PerDim, r.RPerDim = make([]float64, len(r.R2PerDim)), make([]float64, len(r.RPerDim))
+	r.ClosedLoop = nil
+	for i, x := range rows {
+		r.R2Seeds[i] = x.R2
+		r.R += x.R / n
+		r.TrainSeconds += x.TrainSeconds / n
+		for k := range r.R2PerDim {
+			r.R2PerDim[k] += x.R2PerDim[k] / n
+			r.RPerDim[k] += x.RPerDim[k] / n
+		}
+		for k, v := range x.ClosedLoop {
+			if r.ClosedLoop == nil {
+				r.ClosedLoop = map[string]float64{}
+			}
+			r.ClosedLoop[k] += v / n
+		}
+	}
+	r.R2, r.R2SD = meanSD(r.R2Seeds)
+	return r
+}
+
+// meanSD returns the mean and the sample standard deviation of v.
+func meanSD(v []float64) (mean, sd float64) {
+	for _, x := range v {
+		mean += x
+	}
+	mean /= float64(len(v))
+	for _, x := range v {
+		sd += (x - mean) * (x - mean)
+	}
+	return mean, math.Sqrt(sd / float64(max(len(v)-1, 1)))
+}
+
+// verdict compares the two best rows by R²: a lead smaller than the
+// larger of their seed spreads does not tell the two apart.
+func verdict(rows []Row) string {
+	if len(rows) < 2 {
+		return ""
+	}
+	ranked := slices.Clone(rows)
+	slices.SortStableFunc(ranked, func(a, b Row) int { return cmp.Compare(b.R2, a.R2) })
+	best, next := ranked[0], ranked[1]
+	lead := best.R2 - next.R2
+	if best.R2Seeds == nil && next.R2Seeds == nil {
+		return fmt.Sprintf("%s leads %s by %.3f R², from one training seed each: how far seeds differ was not measured (--seeds)", best.Name, next.Name, lead)
+	}
+	spread := math.Max(best.R2SD, next.R2SD)
+	seeds := max(len(best.R2Seeds), len(next.R2Seeds))
+	if lead > spread {
+		return fmt.Sprintf("%s leads %s by %.3f R², more than the spread over %d seeds (%.3f)", best.Name, next.Name, lead, seeds, spread)
+	}
+	return fmt.Sprintf("%s leads %s by %.3f R², within the spread over %d seeds (%.3f): the two are not told apart", best.Name, next.Name, lead, seeds, spread)
 }
 
 // measure trains one kind and scores it.

@@ -67,3 +67,31 @@ func TestHoldOut(t *testing.T) {
 	assert.Equal(t, 10, test.Len())
 	assert.Equal(t, "the last 1/5 of the time range held out", split)
 }
+
+func TestRunOverSeeds(t *testing.T) {
+	set := testkit.VelocitySet(t, acquire.SimConfig{Seed: 3, Bins: 3000})
+	train, test := set.SplitByTime(0.2)
+	fit := decoder.FitOptions{Seed: 4, Epochs: 2, Tuning: map[string]any{"snn": decoder.SNNOptions{Hidden: []int{8}}}}
+	res, err := compare.Run(context.Background(), train, test, compare.Options{Kinds: []string{"kalman", "lif"}, Fit: fit, Seeds: 3})
+	require.NoError(t, err)
+	kalman, lif := res.Rows[0], res.Rows[1]
+	for _, r := range res.Rows {
+		require.Len(t, r.R2Seeds, 3, r.Name)
+		mean := (r.R2Seeds[0] + r.R2Seeds[1] + r.R2Seeds[2]) / 3
+		assert.InDelta(t, mean, r.R2, 1e-12, "%s: R² is the mean over seeds", r.Name)
+		assert.NotZero(t, r.R2SeedAverage, r.Name)
+	}
+	assert.InDelta(t, 0, kalman.R2SD, 1e-12, "a Kalman fit does not depend on the seed")
+	assert.Positive(t, lif.R2SD, "networks from different seeds score differently")
+	assert.Contains(t, res.Verdict, "over 3 seeds")
+
+	one, err := compare.Run(context.Background(), train, test, compare.Options{Kinds: []string{"lif"}, Fit: fit})
+	require.NoError(t, err)
+	assert.InDelta(t, lif.R2Seeds[0], one.Rows[0].R2, 1e-12, "the first seed is Fit.Seed")
+	assert.Nil(t, one.Rows[0].R2Seeds)
+
+	var buf bytes.Buffer
+	require.NoError(t, res.WriteTable(&buf))
+	assert.Contains(t, buf.String(), "R² (3 seeds)")
+	assert.Contains(t, buf.String(), res.Verdict)
+}

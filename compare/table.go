@@ -28,7 +28,11 @@ func HoldOut(set *dataset.Set, testEvery int) (train, test *dataset.Set, split s
 func (r *Result) WriteTable(w io.Writer) error {
 	fmt.Fprintf(w, "%s, %s: %d training bins, %d test bins\n", r.Source, r.Split, r.TrainBins, r.TestBins)
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	seeds := len(r.Rows) > 0 && r.Rows[0].R2Seeds != nil
 	head := []string{"decoder", "R²"}
+	if seeds {
+		head = []string{"decoder", fmt.Sprintf("R² (%d seeds)", len(r.Rows[0].R2Seeds)), "R² seeds averaged"}
+	}
 	for _, t := range r.Targets {
 		head = append(head, "R² "+t)
 	}
@@ -41,13 +45,23 @@ func (r *Result) WriteTable(w io.Writer) error {
 	for _, e := range r.Rows {
 		fmt.Fprintln(tw, strings.Join(e.cells(r.ClosedLoopColumns), "\t"))
 	}
-	return tw.Flush()
+	if err := tw.Flush(); err != nil {
+		return err
+	}
+	if r.Verdict != "" {
+		_, err := fmt.Fprintln(w, r.Verdict)
+		return err
+	}
+	return nil
 }
 
 // cells are the row's table cells, with the closed-loop figures named by
 // closedLoop after the offline scores ("-" where a row has none).
 func (e Row) cells(closedLoop []string) []string {
 	c := []string{e.Name, fmt.Sprintf("%.3f", e.R2)}
+	if e.R2Seeds != nil {
+		c = []string{e.Name, fmt.Sprintf("%.3f ± %.3f", e.R2, e.R2SD), fmt.Sprintf("%.3f", e.R2SeedAverage)}
+	}
 	for _, v := range e.R2PerDim {
 		c = append(c, fmt.Sprintf("%.3f", v))
 	}

@@ -7,6 +7,7 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/require"
 
@@ -14,6 +15,7 @@ import (
 	"github.com/bci-decode/bci-decode/dataset"
 	"github.com/bci-decode/bci-decode/decoder"
 	"github.com/bci-decode/bci-decode/eval"
+	"github.com/bci-decode/bci-decode/frontend"
 	"github.com/bci-decode/bci-decode/internal/shareddata"
 	"github.com/bci-decode/bci-decode/snn"
 )
@@ -62,11 +64,25 @@ func TestAccuracyStudyChewie(t *testing.T) {
 		t.Skip("set BCI_STUDY=default,sub2,... to run the accuracy study")
 	}
 	seeds, _ := strconv.Atoi(os.Getenv("BCI_STUDY_SEEDS"))
-	seeds = max(seeds, 5)
-	train, test := chewieSplit(t)
+	if seeds == 0 {
+		seeds = 5
+	}
+	train, test := studySplit(t)
 	for _, name := range strings.Split(names, ",") {
+		if name == "wiener" {
+			w, err := decoder.FitWiener(context.Background(), train, decoder.WienerOptions{})
+			require.NoError(t, err)
+			t.Logf("%-28s R² %.3f (%d lags)", name, eval.Score(decoder.Predict(w, test), test.Y).MeanR2(), w.Lags())
+			continue
+		}
 		var opts decoder.SNNOptions
 		for _, part := range strings.Split(name, "+") {
+			if b, ok := strings.CutPrefix(part, "beta="); ok {
+				beta, err := strconv.ParseFloat(b, 64)
+				require.NoError(t, err)
+				opts.ReadoutBeta = beta
+				continue
+			}
 			v, ok := studyVariants[part]
 			require.True(t, ok, "unknown variant %q", part)
 			v(&opts)
@@ -88,6 +104,26 @@ func TestAccuracyStudyChewie(t *testing.T) {
 		t.Logf("%-28s R² %.3f ± %.3f (min %.3f max %.3f, %d seeds)  ensemble of %d %.3f  train %.1f s/seed",
 			name, m, sd, minOf(r2s), maxOf(r2s), seeds, seeds, ensembleR2(sum, seeds, test), secs/float64(seeds))
 	}
+}
+
+// studySplit is the data BCI_STUDY_DATA names: chewie (the default), or
+// sim:N, five minutes of the simulator from data seed N with the last
+// fifth held out, as eval --source sim --sim-minutes 5 splits it.
+func studySplit(t *testing.T) (train, test *dataset.Set) {
+	data := os.Getenv("BCI_STUDY_DATA")
+	if data == "" || data == "chewie" {
+		return chewieSplit(t)
+	}
+	seed, err := strconv.ParseUint(strings.TrimPrefix(data, "sim:"), 10, 64)
+	require.NoError(t, err, "BCI_STUDY_DATA=%q: want chewie or sim:N", data)
+	cfg := acquire.DefaultSimConfig
+	cfg.Seed, cfg.PopulationSeed = seed, 1
+	cfg, err = cfg.For(5*time.Minute, cfg.BinWidth)
+	require.NoError(t, err)
+	set, err := frontend.ReadSet(context.Background(), "sim", frontend.OpenOptions{Source: acquire.Params{Sim: cfg}}, "vel_x", "vel_y")
+	require.NoError(t, err)
+	train, test = set.SplitByTime(0.2)
+	return train, test
 }
 
 func chewieSplit(t *testing.T) (train, test *dataset.Set) {

@@ -39,6 +39,7 @@ type evalFlags struct {
 	jsonOut    bool
 	plot       string
 	closedLoop int
+	seeds      int
 }
 
 func (f *evalFlags) register(fs *flag.FlagSet) {
@@ -54,6 +55,7 @@ func (f *evalFlags) register(fs *flag.FlagSet) {
 	fs.BoolVar(&f.jsonOut, "json", false, "print the summary as one JSON object on the last line")
 	fs.StringVar(&f.plot, "plot", "", "draw decoded against true trajectories of the test set to this PNG")
 	fs.IntVar(&f.closedLoop, "closed-loop", 0, "simulator: also steer a cursor with every decoder for this many trials, a simulated user closing the loop, and add the figures to the table (0: offline only)")
+	fs.IntVar(&f.seeds, "seeds", 1, "train every decoder from this many seeds (--seed, --seed+1, ...) and report R² as mean ± spread, with whether the best decoder's lead exceeds the spread")
 	f.targets = targetList{"vel_x", "vel_y"}
 	fs.Var(&f.targets, "targets", "comma-separated targets to decode")
 }
@@ -80,6 +82,8 @@ func (f *evalFlags) check() error {
 		return fmt.Errorf("--test-every %d: want 2-1000", f.testEvery)
 	case !(f.simMinutes > 0 && f.simMinutes <= 24*60):
 		return fmt.Errorf("--sim-minutes %v: want more than 0 and at most a day", f.simMinutes)
+	case f.seeds < 1 || f.seeds > 100:
+		return fmt.Errorf("--seeds %d: want 1-100", f.seeds)
 	case f.closedLoop < 0 || f.closedLoop > 100000:
 		return fmt.Errorf("--closed-loop %d: want 0 (none) to 100000 trials", f.closedLoop)
 	case f.closedLoop > 0 && (f.source != "sim" || f.targets.String() != "vel_x,vel_y"):
@@ -103,8 +107,8 @@ func runEval(ctx context.Context, args []string, stdout io.Writer) error {
 		return err
 	}
 	log.Info().Str("source", res.Source).Int("train_bins", train.Len()).Int("test_bins", test.Len()).Msg("eval")
-	co := compare.Options{Kinds: f.decoders, Fit: fit, OnRow: func(r compare.Row) {
-		log.Info().Str("decoder", r.Name).Float64("r2", r.R2).Float64("train_s", r.TrainSeconds).Any("closed_loop", r.ClosedLoop).Msg("evaluated")
+	co := compare.Options{Kinds: f.decoders, Fit: fit, Seeds: f.seeds, OnRow: func(r compare.Row) {
+		log.Info().Str("decoder", r.Name).Float64("r2", r.R2).Float64("r2_sd", r.R2SD).Float64("train_s", r.TrainSeconds).Any("closed_loop", r.ClosedLoop).Msg("evaluated")
 	}}
 	if f.closedLoop > 0 {
 		ev, err := f.closedLoopEvaluator()

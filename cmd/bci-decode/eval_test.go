@@ -70,3 +70,28 @@ func TestTrainSpikingDecoderWritesLoadableModel(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, "hifi", l.Kind())
 }
+
+func TestEvalOverSeeds(t *testing.T) {
+	code, stdout, stderr := cli(t, "eval", "--source", "sim", "--seed", "3", "--sim-minutes", "1", "--hidden", "8",
+		"--epochs", "1", "--decoders", "lif,kalman", "--seeds", "2", "--json")
+	require.Equal(t, 0, code, stderr)
+	var res struct {
+		Decoders []struct {
+			Name    string    `json:"name"`
+			R2      float64   `json:"r2"`
+			R2Seeds []float64 `json:"r2_seeds"`
+		} `json:"decoders"`
+		Verdict string `json:"verdict"`
+	}
+	lastJSON(t, stdout, &res)
+	require.Len(t, res.Decoders, 2)
+	for _, d := range res.Decoders {
+		require.Len(t, d.R2Seeds, 2, d.Name)
+		assert.InDelta(t, (d.R2Seeds[0]+d.R2Seeds[1])/2, d.R2, 1e-9, d.Name)
+	}
+	assert.Contains(t, res.Verdict, "over 2 seeds")
+	assert.Contains(t, stdout, "R² (2 seeds)")
+
+	code, _, _ = cli(t, "eval", "--seeds", "0")
+	assert.Equal(t, 2, code, "--seeds 0 is refused")
+}

@@ -1,0 +1,27 @@
+package compare
+
+import (
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+)
+
+func TestVerdict(t *testing.T) {
+	seeded := func(name string, r2s ...float64) Row {
+		return pool(rowsOf(name, r2s))
+	}
+	assert.Equal(t, "b leads a by 0.100 R², more than the spread over 3 seeds (0.010)",
+		verdict([]Row{seeded("a", 0.69, 0.70, 0.71), seeded("b", 0.8, 0.8, 0.8)}))
+	assert.Equal(t, "a leads b by 0.010 R², within the spread over 3 seeds (0.020): the two are not told apart",
+		verdict([]Row{seeded("a", 0.79, 0.81, 0.83), seeded("b", 0.8, 0.8, 0.8)}))
+	assert.Contains(t, verdict([]Row{{Name: "a", R2: 0.5}, {Name: "b", R2: 0.6}}), "b leads a by 0.100 R², from one training seed each")
+	assert.Empty(t, verdict([]Row{{Name: "a"}}))
+}
+
+func rowsOf(name string, r2s []float64) []Row {
+	rows := make([]Row, len(r2s))
+	for i, v := range r2s {
+		rows[i] = Row{Name: name, R2: v}
+	}
+	return rows
+}
