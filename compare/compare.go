@@ -63,7 +63,7 @@ type Row struct {
 	Epochs       int                     `json:"epochs,omitempty"`
 	ValR2        float64                 `json:"val_r2,omitempty"`
 	ValSplit     string                  `json:"val_split,omitempty"`
-	NeuronParams map[string]ParamSummary `json:"neuron_params,omitempty"`
+	NeuronParams map[string]snn.Spread `json:"neuron_params,omitempty"`
 	// Details holds what the kind itself reports of its fit (a Wiener
 	// filter's chosen history, say).
 	Details map[string]any `json:"details,omitempty"`
@@ -282,32 +282,10 @@ func describeSNN(row *Row, s *decoder.SNN) {
 			row.ValR2 = finite(*t.ValR2)
 		}
 	}
-	row.NeuronParams = map[string]ParamSummary{}
+	row.NeuronParams = map[string]snn.Spread{}
 	for p := range snn.NumParams {
-		row.NeuronParams[snn.ParamNames[p]] = summarise(s.Model().NeuronParams(0, p))
+		row.NeuronParams[snn.ParamNames[p]] = s.Model().Spread(0, p)
 	}
-}
-
-// ParamSummary describes the spread of one neuron parameter over a layer.
-type ParamSummary struct {
-	Mean float64 `json:"mean"`
-	SD   float64 `json:"sd"`
-	Min  float64 `json:"min"`
-	Max  float64 `json:"max"`
-}
-
-func summarise(v []float64) ParamSummary {
-	s := ParamSummary{Min: math.Inf(1), Max: math.Inf(-1)}
-	for _, x := range v {
-		s.Mean += x
-		s.Min, s.Max = math.Min(s.Min, x), math.Max(s.Max, x)
-	}
-	s.Mean /= float64(len(v))
-	for _, x := range v {
-		s.SD += (x - s.Mean) * (x - s.Mean)
-	}
-	s.SD = math.Sqrt(s.SD / float64(len(v)))
-	return s
 }
 
 // finiteAll applies finite to every element.

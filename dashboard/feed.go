@@ -2,6 +2,7 @@ package dashboard
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"math"
 	"strconv"
@@ -91,6 +92,13 @@ type sample struct {
 	spiking  bool
 	spikes   uint64
 	energyNJ float64
+	// layers and layerSpikes split spikes by layer.
+	layers      int
+	layerSpikes [snn.MaxLayers]uint64
+	// changed marks the first bin of another decoder; model is its
+	// network, nil for a decoder without one.
+	changed  bool
+	model    *snn.Model
 	features []float32
 	target   []float32
 	// chain is set on the bins that carry the signal chain's state.
@@ -112,6 +120,17 @@ type activityCounter interface {
 	Activity() snn.Activity
 }
 
+// networkModel is a decoder built from a spiking network's trained
+// parameters (an ensemble's first member), whose neuron parameters the
+// page draws.
+type networkModel interface {
+	Model() *snn.Model
+}
+
+// neuronsEvery is how many messages may pass between two that carry the
+// neuron parameters, so a page opened later draws them within a second.
+const neuronsEvery = 10
+
 // Feed publishes what the dashboard draws of a session that intents do not
 // carry: every bin's features (all channels), the true targets when the
 // source knows them, the decoder's step time and, for spiking networks,
@@ -127,11 +146,14 @@ type Feed struct {
 	q     *handoff.Queue[sample]
 
 	last                    snn.Activity // decoding goroutine's
+	model                   *snn.Model   // decoding goroutine's
 	bins                    uint64       // decoding goroutine's
 	lost, skipped, sent     atomic.Uint64
 	batch                   []*sample // owned by the feed's goroutine
 	pool                    []sample
 	buf, head               []byte
+	neurons                 []byte // feed goroutine's: the decoder's neuron parameters, JSON
+	neuronsIn               int    // messages until neurons go out again
 	published, publishError atomic.Uint64
 }
 
@@ -167,7 +189,7 @@ func (f *Feed) Consume(_ *decoder.Intent, b *acquire.Bin) {
 		f.lost.Add(1)
 		return
 	}
-	s.seq, s.end, s.spiking, s.chain = b.Seq, b.End, false, false
+	s.seq, s.end, s.spiking, s.chain, s.changed, s.model = b.Seq, b.End, false, false, false, nil
 	s.features = append(s.features[:0], b.Features...)
 	s.target = append(s.target[:0], b.Target...)
 	if f.opts.Chain != nil && f.bins%uint64(f.opts.ChainEvery) == 0 {
@@ -177,11 +199,25 @@ func (f *Feed) Consume(_ *decoder.Intent, b *acquire.Bin) {
 	f.bins++
 	if f.timer != nil {
 		s.step = f.timer.LastStep()
-		if a, ok := f.timer.Decoder().(activityCounter); ok {
+		dec := f.timer.Decoder()
+		if a, ok := dec.(activityCounter); ok {
 			f.countActivity(s, a.Activity())
 		}
+		f.noteModel(s, dec)
 	}
 	f.q.Commit()
+}
+
+// noteModel marks the first bin decoded by another network (or by no
+// network), so the feed's goroutine describes its neurons.
+func (f *Feed) noteModel(s *sample, dec decoder.Decoder) {
+	var m *snn.Model
+	if nm, ok := dec.(networkModel); ok {
+		m = nm.Model()
+	}
+	if m != f.model {
+		f.model, s.changed, s.model = m, true, m
+	}
 }
 
 // countActivity sets the spikes and energy of the last step from the
@@ -190,6 +226,7 @@ func (f *Feed) countActivity(s *sample, a snn.Activity) {
 	d := a.Since(f.last)
 	f.last = a
 	s.spiking, s.spikes, s.energyNJ = true, d.Spikes, d.EnergyNJ()
+	s.layers, s.layerSpikes = d.Layers, d.LayerSpikes
 }
 
 // Start implements pipeline.Output.
@@ -227,6 +264,9 @@ func (f *Feed) Report() (string, any) { return "telemetry", f.Stats() }
 // gather keeps a copy of the bin for the next message, on the feed's
 // goroutine.
 func (f *Feed) gather(s *sample) {
+	if s.changed {
+		f.neurons, f.neuronsIn = appendNeurons(f.neurons[:0], s.model), 0
+	}
 	n := len(f.batch)
 	if n == len(f.pool) {
 		f.skipped.Add(1)
@@ -278,11 +318,13 @@ func (f *Feed) appendHead(dst []byte) []byte {
 
 // appendMessage writes the message of the gathered bins:
 //
-//	{"session":..,"bin_us":..,"channels":..,"targets":[..],"lost":..,"skipped":..,
-//	 "bins":[{"seq":..,"end":..,"step_ns":..,"spikes":..,"energy_nj":..,"features":[..],"target":[..],
-//	          "noise_uv":[..],"threshold_uv":[..]},..]}
+//	{"session":..,"bin_us":..,"channels":..,"targets":[..],"lost":..,"skipped":..,"neurons":{..},
+//	 "bins":[{"seq":..,"end":..,"step_ns":..,"spikes":..,"layer_spikes":[..],"energy_nj":..,
+//	          "features":[..],"target":[..],"noise_uv":[..],"threshold_uv":[..]},..]}
 //
-// spikes and energy_nj only for spiking decoders, noise_uv and
+// neurons (see appendNeurons) with the first bins of a spiking network and
+// every neuronsEvery messages after; spikes, layer_spikes (per hidden
+// layer) and energy_nj only for spiking decoders, noise_uv and
 // threshold_uv only every ChainEvery bins of a continuous source (0: not
 // calibrated yet); numbers with four significant digits, enough for a
 // screen.
@@ -290,6 +332,13 @@ func (f *Feed) appendMessage(dst []byte) []byte {
 	dst = append(dst, f.head...)
 	dst = strconv.AppendUint(append(dst, `,"lost":`...), f.lost.Load(), 10)
 	dst = strconv.AppendUint(append(dst, `,"skipped":`...), f.skipped.Load(), 10)
+	if len(f.neurons) > 0 {
+		if f.neuronsIn == 0 {
+			dst = append(append(dst, `,"neurons":`...), f.neurons...)
+			f.neuronsIn = neuronsEvery
+		}
+		f.neuronsIn--
+	}
 	dst = append(dst, `,"bins":[`...)
 	for i, s := range f.batch {
 		if i > 0 {
@@ -300,7 +349,14 @@ func (f *Feed) appendMessage(dst []byte) []byte {
 		dst = strconv.AppendInt(append(dst, `,"step_ns":`...), s.step.Nanoseconds(), 10)
 		if s.spiking {
 			dst = strconv.AppendUint(append(dst, `,"spikes":`...), s.spikes, 10)
-			dst = appendFloat(append(dst, `,"energy_nj":`...), s.energyNJ, 64)
+			dst = append(dst, `,"layer_spikes":[`...)
+			for l := range s.layers {
+				if l > 0 {
+					dst = append(dst, ',')
+				}
+				dst = strconv.AppendUint(dst, s.layerSpikes[l], 10)
+			}
+			dst = appendFloat(append(dst, `],"energy_nj":`...), s.energyNJ, 64)
 		}
 		dst = appendFloats(append(dst, `,"features":`...), s.features)
 		dst = appendFloats(append(dst, `,"target":`...), s.target)
@@ -332,4 +388,32 @@ func appendFloat(dst []byte, v float64, bits int) []byte {
 		return append(dst, '0')
 	}
 	return strconv.AppendFloat(dst, v, 'g', 4, bits)
+}
+
+// neuronView is what the page draws of a network's neurons: for each
+// parameter (in snn.ParamNames order), its spread in each layer.
+type neuronView struct {
+	Kind   snn.Kind                `json:"kind"`
+	Sizes  []int                   `json:"sizes"`
+	Names  []string                `json:"names"`
+	Params map[string][]snn.Spread `json:"params"`
+}
+
+// appendNeurons writes m's neuron view as JSON; nothing for no network.
+// It allocates, on the feed's goroutine, once per model.
+func appendNeurons(dst []byte, m *snn.Model) []byte {
+	if m == nil {
+		return dst
+	}
+	v := neuronView{Kind: m.Cfg.Kind, Sizes: m.Cfg.Hidden, Names: snn.ParamNames[:], Params: map[string][]snn.Spread{}}
+	for p := range snn.NumParams {
+		for l := range m.Layers() {
+			v.Params[snn.ParamNames[p]] = append(v.Params[snn.ParamNames[p]], m.Spread(l, p))
+		}
+	}
+	b, err := json.Marshal(v)
+	if err != nil {
+		return dst // only non-finite parameters fail, which FromParams refuses
+	}
+	return append(dst, b...)
 }

@@ -11,6 +11,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/bci-decode/bci-decode/acquire"
+	"github.com/bci-decode/bci-decode/snn"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden files")
@@ -22,9 +23,12 @@ func TestFeedMessageGolden(t *testing.T) {
 	f, err := NewFeed(nil, nil, FeedOptions{Session: "golden", Shape: shape})
 	require.NoError(t, err)
 	f.lost.Store(2)
-	f.gather(&sample{seq: 41, end: 1795500000840000000, step: 4200 * time.Nanosecond, features: []float32{0, 3, 1.234567}, target: []float32{-3.4219, 11.9}})
+	m, err := snn.NewModel(snn.Config{Kind: snn.LIF, Inputs: 3, Hidden: []int{4, 2}, Outputs: 2}, 1)
+	require.NoError(t, err)
+	f.gather(&sample{seq: 41, end: 1795500000840000000, step: 4200 * time.Nanosecond, features: []float32{0, 3, 1.234567}, target: []float32{-3.4219, 11.9},
+		changed: true, model: m})
 	f.gather(&sample{seq: 42, end: 1795500000860000000, step: 61 * time.Microsecond, spiking: true, spikes: 17, energyNJ: 1.23456,
-		features: []float32{2, 0, 1e-7}, target: []float32{0, 0}})
+		layers: 2, layerSpikes: [snn.MaxLayers]uint64{12, 5}, features: []float32{2, 0, 1e-7}, target: []float32{0, 0}})
 	got := f.appendMessage(nil)
 	path := filepath.Join("testdata", "feed.golden.json")
 	if *update {

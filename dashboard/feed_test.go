@@ -30,16 +30,23 @@ type feedMessage struct {
 	Targets  []string `json:"targets"`
 	Lost     uint64   `json:"lost"`
 	Skipped  uint64   `json:"skipped"`
-	Bins     []struct {
-		Seq      uint64    `json:"seq"`
-		End      int64     `json:"end"`
-		StepNS   int64     `json:"step_ns"`
-		Spikes   *uint64   `json:"spikes"`
-		EnergyNJ *float64  `json:"energy_nj"`
-		Features []float32 `json:"features"`
-		Target   []float32 `json:"target"`
-		Noise    []float32 `json:"noise_uv"`
-		Thr      []float32 `json:"threshold_uv"`
+	Neurons  *struct {
+		Kind   string                  `json:"kind"`
+		Sizes  []int                   `json:"sizes"`
+		Names  []string                `json:"names"`
+		Params map[string][]snn.Spread `json:"params"`
+	} `json:"neurons"`
+	Bins []struct {
+		Seq         uint64    `json:"seq"`
+		End         int64     `json:"end"`
+		StepNS      int64     `json:"step_ns"`
+		Spikes      *uint64   `json:"spikes"`
+		LayerSpikes []uint64  `json:"layer_spikes"`
+		EnergyNJ    *float64  `json:"energy_nj"`
+		Features    []float32 `json:"features"`
+		Target      []float32 `json:"target"`
+		Noise       []float32 `json:"noise_uv"`
+		Thr         []float32 `json:"threshold_uv"`
 	} `json:"bins"`
 }
 
@@ -118,13 +125,14 @@ func maxAbs(v []float32) float64 {
 }
 
 // TestFeedCountsSpikes: with a spiking network decoding, each bin carries
-// the spikes and synaptic energy of its own step, which add up to the
-// network's totals.
+// the spikes (per layer) and synaptic energy of its own step, which add up
+// to the network's totals; the first message describes the network's
+// neurons, each parameter's spread in each layer.
 func TestFeedCountsSpikes(t *testing.T) {
 	nc := testkit.Connect(t, testkit.Server(t, bus.ServerOptions{}).ClientURL())
 	msgs := collect(t, nc, "spiking")
 	set := testkit.VelocitySet(t, acquire.SimConfig{Seed: 1, Bins: 600})
-	d, _, err := decoder.FitSNN(context.Background(), set, decoder.SNNOptions{Hidden: []int{16}, Seed: 1, Train: snn.TrainOptions{Epochs: 1}})
+	d, _, err := decoder.FitSNN(context.Background(), set, decoder.SNNOptions{Hidden: []int{16, 8}, Seed: 1, Train: snn.TrainOptions{Epochs: 1}})
 	require.NoError(t, err)
 	model := testkit.Loaded(t, d, decoder.ModelInfo{Targets: set.TargetNames, BinWidthNS: int64(set.BinWidth)})
 	const bins = 100
@@ -143,14 +151,22 @@ func TestFeedCountsSpikes(t *testing.T) {
 	require.NoError(t, nc.Flush())
 
 	var spikes uint64
+	var layers [2]uint64
 	var energy float64
 	for n := 0; n < bins; {
 		select {
 		case m := <-msgs:
+			if n == 0 {
+				checkNeurons(t, m, d.Model())
+			}
 			for _, b := range m.Bins {
 				require.NotNil(t, b.Spikes)
 				require.NotNil(t, b.EnergyNJ)
+				require.Len(t, b.LayerSpikes, 2)
+				assert.Equal(t, *b.Spikes, b.LayerSpikes[0]+b.LayerSpikes[1], "the layers' spikes add up to the step's")
 				spikes += *b.Spikes
+				layers[0] += b.LayerSpikes[0]
+				layers[1] += b.LayerSpikes[1]
 				energy += *b.EnergyNJ
 				n++
 			}
@@ -160,8 +176,31 @@ func TestFeedCountsSpikes(t *testing.T) {
 	}
 	a := d.Activity()
 	assert.Equal(t, a.Spikes, spikes)
-	assert.Positive(t, spikes)
+	assert.Equal(t, a.LayerSpikes[:2], layers[:])
+	assert.Positive(t, layers[0])
+	assert.Positive(t, layers[1])
 	assert.InEpsilon(t, a.EnergyPerStepNJ()*float64(a.Steps), energy, 0.01)
+}
+
+// checkNeurons checks a message's description of m's neurons against m.
+func checkNeurons(t *testing.T, msg feedMessage, m *snn.Model) {
+	t.Helper()
+	require.NotNil(t, msg.Neurons, "the first message describes the network")
+	nv := msg.Neurons
+	assert.Equal(t, string(m.Cfg.Kind), nv.Kind)
+	assert.Equal(t, m.Cfg.Hidden, nv.Sizes)
+	assert.Equal(t, snn.ParamNames[:], nv.Names)
+	for p, name := range snn.ParamNames {
+		require.Len(t, nv.Params[name], m.Layers(), name)
+		for l, sp := range nv.Params[name] {
+			assert.Equal(t, m.Spread(l, snn.Param(p)), sp, "%s, layer %d", name, l)
+			n := 0
+			for _, c := range sp.Hist {
+				n += c
+			}
+			assert.Equal(t, m.Cfg.Hidden[l], n, "every neuron of layer %d in the %s histogram", l, name)
+		}
+	}
 }
 
 // TestFeedNeverWaitsNorAllocates: the decoding goroutine's side of the
@@ -183,6 +222,20 @@ func TestFeedNeverWaitsNorAllocates(t *testing.T) {
 		f.Consume(&in, &bin)
 	})
 	assert.Zero(t, allocs)
+	spiking := spikingTimer(t)
+	g, err := dashboard.NewFeed(nc, spiking, dashboard.FeedOptions{Session: "alloc", Shape: spiking.shape, Buffer: 8, Period: time.Hour})
+	require.NoError(t, err)
+	require.NoError(t, g.Start(ctx))
+	out := make([]float32, 2)
+	sbin := acquire.Bin{Features: make([]float32, spiking.shape.Channels), Target: []float32{1, 2}}
+	g.Consume(&in, &sbin) // the first bin of a network describes it
+	allocs = testing.AllocsPerRun(1000, func() {
+		sbin.Seq++
+		spiking.d.Step(sbin.Features, out)
+		g.Consume(&in, &sbin)
+	})
+	assert.Zero(t, allocs, "counting spikes per layer and watching for another network")
+	require.NoError(t, g.Close(context.Background()))
 	cancel() // the hard stop: nothing more is published
 	require.NoError(t, f.Close(context.Background()))
 	st := f.Stats()
@@ -231,4 +284,21 @@ func TestFeedCarriesTheSignalChain(t *testing.T) {
 	}
 	assert.Positive(t, zero, "before calibration ends")
 	assert.Positive(t, calibrated, "after")
+}
+
+// stepTimer is the pipeline's side of a StepTimer, for a decoder stepped
+// by the test itself.
+type stepTimer struct {
+	d     *decoder.SNN
+	shape acquire.Shape
+}
+
+func (s stepTimer) LastStep() time.Duration  { return time.Microsecond }
+func (s stepTimer) Decoder() decoder.Decoder { return s.d }
+
+func spikingTimer(t *testing.T) stepTimer {
+	set := testkit.VelocitySet(t, acquire.SimConfig{Seed: 1, Bins: 300})
+	d, _, err := decoder.FitSNN(context.Background(), set, decoder.SNNOptions{Hidden: []int{16, 8}, Seed: 1, Train: snn.TrainOptions{Epochs: 1}})
+	require.NoError(t, err)
+	return stepTimer{d: d, shape: acquire.Shape{Channels: set.Inputs(), BinWidth: set.BinWidth, Targets: set.TargetNames}}
 }

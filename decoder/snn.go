@@ -390,8 +390,7 @@ func (d *SNN) Runtime() *snn.Runtime { return d.rt }
 func (d *SNN) Activity() snn.Activity {
 	a := d.rt.Activity()
 	for _, rt := range d.rts[1:] {
-		b := rt.Activity()
-		a.Spikes, a.AC, a.MAC, a.DenseMAC = a.Spikes+b.Spikes, a.AC+b.AC, a.MAC+b.MAC, a.DenseMAC+b.DenseMAC
+		a = a.Add(rt.Activity())
 	}
 	return a
 }

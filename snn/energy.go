@@ -22,12 +22,18 @@ type Activity struct {
 	// DenseMAC is the multiply-accumulates per step of a dense ANN of
 	// the same shape (every synapse every step).
 	DenseMAC uint64 `json:"dense_mac_per_step"`
+	// Layers is the number of hidden layers and LayerSpikes splits Spikes
+	// among them, input side first. An array, not a slice, so that a
+	// reading is a copy the decoding goroutine makes without allocating.
+	Layers      int               `json:"-"`
+	LayerSpikes [MaxLayers]uint64 `json:"-"`
 }
 
 // Activity returns the operation counts since the last ResetActivity.
 func (r *Runtime) Activity() Activity {
 	a := r.act
 	a.DenseMAC = r.denseOp
+	a.Layers = len(r.layers)
 	return a
 }
 
@@ -45,10 +51,25 @@ func (a Activity) per(v uint64) float64 {
 // the same counters; when they restarted in between (a reset, a model
 // swap), it is a itself.
 func (a Activity) Since(then Activity) Activity {
-	if a.Steps < then.Steps || a.Spikes < then.Spikes || a.AC < then.AC || a.MAC < then.MAC {
+	if a.Steps < then.Steps || a.Spikes < then.Spikes || a.AC < then.AC || a.MAC < then.MAC || a.Layers != then.Layers {
 		return a
 	}
-	return Activity{Steps: a.Steps - then.Steps, Spikes: a.Spikes - then.Spikes, AC: a.AC - then.AC, MAC: a.MAC - then.MAC, DenseMAC: a.DenseMAC}
+	d := Activity{Steps: a.Steps - then.Steps, Spikes: a.Spikes - then.Spikes, AC: a.AC - then.AC, MAC: a.MAC - then.MAC, DenseMAC: a.DenseMAC, Layers: a.Layers}
+	for l := range a.Layers {
+		d.LayerSpikes[l] = a.LayerSpikes[l] - then.LayerSpikes[l]
+	}
+	return d
+}
+
+// Add returns the sum of two readings: an ensemble's members' counts.
+// Steps stay a's, since the members step together.
+func (a Activity) Add(b Activity) Activity {
+	a.Spikes, a.AC, a.MAC, a.DenseMAC = a.Spikes+b.Spikes, a.AC+b.AC, a.MAC+b.MAC, a.DenseMAC+b.DenseMAC
+	a.Layers = max(a.Layers, b.Layers)
+	for l := range b.Layers {
+		a.LayerSpikes[l] += b.LayerSpikes[l]
+	}
+	return a
 }
 
 // EnergyNJ is the estimated synaptic energy of every counted operation, in

@@ -90,3 +90,42 @@ func TestActivitySince(t *testing.T) {
 		t.Fatalf("EnergyNJ = %v, want %v", got, want)
 	}
 }
+
+// TestActivityPerLayer: spikes are also counted per hidden layer, and the
+// layers' counts add up to the total, through Since and Add as well.
+func TestActivityPerLayer(t *testing.T) {
+	m, err := NewModel(Config{Kind: HIFI, Inputs: 3, Hidden: []int{6, 4}, Outputs: 2, Recurrent: true, InitGain: 4}, 3)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rt, err := m.Compile(Identity(3, 2))
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := make([]float32, 2)
+	var want [2]uint64
+	var then Activity
+	for step := range 20 {
+		if step == 10 {
+			then = rt.Activity()
+		}
+		rt.Step([]float32{1, 0.5, 2}, out)
+		for k := range want {
+			want[k] += uint64(len(rt.layers[k].spikes))
+		}
+	}
+	a := rt.Activity()
+	if a.Layers != 2 || a.LayerSpikes[0] != want[0] || a.LayerSpikes[1] != want[1] || a.Spikes != want[0]+want[1] {
+		t.Fatalf("layers %d, spikes %v of %d, want %v", a.Layers, a.LayerSpikes[:2], a.Spikes, want)
+	}
+	if want[0] == 0 || want[1] == 0 {
+		t.Fatal("a silent layer: the test exercises nothing")
+	}
+	d := a.Since(then)
+	if d.LayerSpikes[0]+d.LayerSpikes[1] != d.Spikes || d.LayerSpikes[0] != a.LayerSpikes[0]-then.LayerSpikes[0] {
+		t.Fatalf("Since: %v of %d", d.LayerSpikes[:2], d.Spikes)
+	}
+	if s := a.Add(a); s.LayerSpikes[1] != 2*want[1] || s.Spikes != 2*a.Spikes || s.Steps != a.Steps {
+		t.Fatalf("Add: %+v", s)
+	}
+}

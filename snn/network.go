@@ -38,6 +38,9 @@ type Config struct {
 	InitGain float64 `json:"init_gain,omitempty"`
 }
 
+// MaxLayers bounds the spiking layers of a network.
+const MaxLayers = 16
+
 // ErrConfig is wrapped by errors about invalid architectures.
 var ErrConfig = errors.New("invalid network configuration")
 
@@ -51,7 +54,7 @@ func (c Config) Validate() error {
 		return fmt.Errorf("%w: %w", ErrConfig, err)
 	}
 	const maxSize = 1 << 16
-	if c.Inputs < 1 || c.Outputs < 1 || len(c.Hidden) == 0 || c.Inputs > maxSize || c.Outputs > maxSize || len(c.Hidden) > 16 {
+	if c.Inputs < 1 || c.Outputs < 1 || len(c.Hidden) == 0 || c.Inputs > maxSize || c.Outputs > maxSize || len(c.Hidden) > MaxLayers {
 		return fmt.Errorf("%w: sizes %d -> %v -> %d", ErrConfig, c.Inputs, c.Hidden, c.Outputs)
 	}
 	for _, h := range c.Hidden {
@@ -267,15 +270,6 @@ func (m *Model) Project() {
 			}
 		}
 	}
-}
-
-// NeuronParams returns the effective values of parameter p in layer l.
-func (m *Model) NeuronParams(l int, p Param) []float64 {
-	out := make([]float64, m.layers[l].n)
-	for i := range out {
-		out[i] = m.Effective(l, p, i)
-	}
-	return out
 }
 
 func logit(p float64) float64 {

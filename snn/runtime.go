@@ -211,6 +211,7 @@ func (r *Runtime) Step(in, out []float32) {
 		}
 		r.act.AC += l.update()
 		r.act.Spikes += uint64(len(l.spikes))
+		r.act.LayerSpikes[k] += uint64(len(l.spikes))
 	}
 	top := &r.layers[len(r.layers)-1]
 	no := len(r.y)

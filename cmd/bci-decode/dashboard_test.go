@@ -35,7 +35,8 @@ func dashboardURL(t *testing.T, stderr *syncBuffer) string {
 
 // TestDemoServesItsDashboard: the demo serves the dashboard by default (on
 // 127.0.0.1:8080, or a free port when that one is taken), says where, and
-// the page follows the demo's session, its HIFI decoder and its Kalman
+// the page follows the demo's session, its HIFI decoder (spikes per layer,
+// and how far each neuron parameter spread in training) and its Kalman
 // shadow; run has the flag, off by default.
 func TestDemoServesItsDashboard(t *testing.T) {
 	code, help, _ := cli(t, "demo", "--help")
@@ -57,6 +58,11 @@ func TestDemoServesItsDashboard(t *testing.T) {
 	p.WaitText("intent-seq", "+t > "+first)
 	p.WaitText("decoder", "t === 'hifi'")
 	p.WaitText("shadow", "/^kalman [0-9a-f]{12}, R² [-0-9.]+, agreement R² [-0-9.]+$/.test(t)") // the demo's Kalman shadow
+	p.WaitText("snn-note", "/^[0-9]+ spikes \\(layer 1: [0-9]+, layer 2: [0-9]+\\), [0-9.]+ nJ in the last step$/.test(t)")
+	p.WaitText("neurons-note", "t.startsWith('hifi: 64 + 64 neurons')")
+	for _, cell := range []string{"neuron-tau-1", "neuron-gamma-2", "neuron-uth-2"} { // HIFI's learned spread
+		p.WaitText(cell, "/^[0-9.e-]+ ± [0-9.e-]+$/.test(t) && !/± 0(\\.0*)?$/.test(t)")
+	}
 	if browser.Screenshots() {                                                                  // with ten seconds of traces drawn
 		p.WaitText("intent-seq", "+t > 600")
 	}

@@ -89,11 +89,13 @@ function onTelemetry(name, m) {
   let f;
   try { f = JSON.parse(td.decode(m.data)); } catch { return; }
   s.feed = f;
+  if (f.neurons) s.neurons = f.neurons;
+  else if (f.bins.length && f.bins[f.bins.length - 1].spikes === undefined) s.neurons = null; // no network decodes now
   const keep = Math.ceil(WINDOW_S * 1e6 / f.bin_us);
   for (const b of f.bins) {
     s.step.push(b.step_ns / 1000);
     if (b.target.length) s.truth.set(b.seq, b.target);
-    s.bins.push({ seq: b.seq, spikes: b.spikes, energy: b.energy_nj });
+    s.bins.push({ seq: b.seq, spikes: b.spikes, layers: b.layer_spikes, energy: b.energy_nj });
     if (b.noise_uv) s.chain = { seq: b.seq, noise: b.noise_uv, thr: b.threshold_uv };
     paintColumn(s, b.features, keep);
   }
@@ -264,11 +266,51 @@ function drawSNN(s) {
   const x1 = spiking[spiking.length - 1].seq, x0 = x1 - Math.ceil(WINDOW_S * 1e6 / binUS(s));
   const sp = spiking.map((b) => [b.seq, b.spikes]), en = spiking.map((b) => [b.seq, b.energy]);
   const ms = Math.max(1, ...sp.map((p) => p[1])), me = Math.max(1e-9, ...en.map((p) => p[1]));
+  const lastB = spiking[spiking.length - 1], nl = (lastB.layers || []).length;
   line(ctx, sp, x0, x1, 0, ms * 1.1, [36, 4, w - 44, h / 2 - 8], css("--dec"));
+  if (nl > 1) { // each layer's share, fainter, under the total
+    for (let l = 0; l < nl; l++) {
+      const pts = spiking.filter((b) => b.layers && b.layers.length === nl).map((b) => [b.seq, b.layers[l]]);
+      ctx.globalAlpha = 0.35 + 0.4 * l / (nl - 1);
+      line(ctx, pts, x0, x1, 0, ms * 1.1, [36, 4, w - 44, h / 2 - 8], css("--true"));
+      ctx.globalAlpha = 1;
+    }
+  }
   line(ctx, en, x0, x1, 0, me * 1.1, [36, h / 2 + 4, w - 44, h / 2 - 8], css("--recv"));
-  const lastB = spiking[spiking.length - 1];
-  text("snn-note", `${lastB.spikes} spikes, ${lastB.energy.toFixed(1)} nJ in the last step`);
+  const per = nl > 1 ? ` (${lastB.layers.map((n, l) => `layer ${l + 1}: ${n}`).join(", ")})` : "";
+  text("snn-note", `${lastB.spikes} spikes${per}, ${lastB.energy.toFixed(1)} nJ in the last step`);
   axisLabel(ctx, "spikes", 2, 14); axisLabel(ctx, "nJ", 2, h / 2 + 14);
+}
+
+// drawNeurons shows how far each neuron parameter spreads in each layer:
+// a histogram over the parameter's valid range, and its mean ± sd. It is
+// rebuilt only when another network's description arrives.
+function drawNeurons(s) {
+  const nv = s.neurons;
+  show("neurons-panel", !!nv);
+  if (!nv) { s.neuronsShown = null; return; }
+  const key = JSON.stringify(nv);
+  if (s.neuronsShown === key) return;
+  s.neuronsShown = key;
+  text("neurons-note", `${nv.kind}: ${nv.sizes.join(" + ")} neurons; each parameter's spread per layer, over its valid range`);
+  const t = $("neurons-table");
+  t.replaceChildren();
+  const head = t.insertRow();
+  head.appendChild(document.createElement("th"));
+  nv.sizes.forEach((n, l) => { const th = document.createElement("th"); th.textContent = `layer ${l + 1}`; head.appendChild(th); });
+  for (const name of nv.names) {
+    const row = t.insertRow();
+    const th = document.createElement("th"); th.textContent = name; row.appendChild(th);
+    nv.params[name].forEach((sp, l) => {
+      const td = row.insertCell();
+      td.dataset.testid = `neuron-${name}-${l + 1}`;
+      td.title = `${name}, layer ${l + 1}: min ${sp.min.toPrecision(3)}, max ${sp.max.toPrecision(3)}, range ${sp.lo}–${sp.hi}`;
+      const bars = document.createElement("span"); bars.className = "spread";
+      const m = Math.max(1, ...sp.hist);
+      for (const c of sp.hist) { const i = document.createElement("i"); i.style.height = `${c ? Math.max(8, 100 * c / m) : 0}%`; bars.appendChild(i); }
+      td.append(bars, `${sp.mean.toPrecision(3)} ± ${sp.sd.toPrecision(2)}`);
+    });
+  }
 }
 
 // The latency histogram: log-spaced bins from 1 µs to 10 s.
@@ -381,6 +423,7 @@ function frame(now) {
     drawRaster(s);
     drawChain(s);
     drawSNN(s);
+    drawNeurons(s);
   }
   if (s && now - lastFigures >= 500) {
     lastFigures = now;
