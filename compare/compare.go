@@ -60,9 +60,9 @@ type Row struct {
 	// Spiking networks: training epochs run, the best validation R², which
 	// validation split was used, and the spread of the learned neuron
 	// parameters of the first layer.
-	Epochs       int                     `json:"epochs,omitempty"`
-	ValR2        float64                 `json:"val_r2,omitempty"`
-	ValSplit     string                  `json:"val_split,omitempty"`
+	Epochs       int                   `json:"epochs,omitempty"`
+	ValR2        float64               `json:"val_r2,omitempty"`
+	ValSplit     string                `json:"val_split,omitempty"`
 	NeuronParams map[string]snn.Spread `json:"neuron_params,omitempty"`
 	// Details holds what the kind itself reports of its fit (a Wiener
 	// filter's chosen history, say).

@@ -63,7 +63,7 @@ func TestDemoServesItsDashboard(t *testing.T) {
 	for _, cell := range []string{"neuron-tau-1", "neuron-gamma-2", "neuron-uth-2"} { // HIFI's learned spread
 		p.WaitText(cell, "/^[0-9.e-]+ ± [0-9.e-]+$/.test(t) && !/± 0(\\.0*)?$/.test(t)")
 	}
-	if browser.Screenshots() {                                                                  // with ten seconds of traces drawn
+	if browser.Screenshots() { // with ten seconds of traces drawn
 		p.WaitText("intent-seq", "+t > 600")
 	}
 	p.Screenshot(filepath.Join("..", "..", "docs", "dashboard-open-loop.png"))
