@@ -72,11 +72,13 @@ type Row struct {
 	// With several seeds (Options.Seeds), R2Seeds holds each seed's R²;
 	// R2, R, their per-target values, TrainSeconds and the closed-loop
 	// figures are means over seeds and R2SD is the standard deviation of
-	// R². R2SeedAverage scores the seeds' predictions averaged, as an
-	// ensemble of them would decode. The other figures are the first
-	// seed's.
+	// R² (0 with one seed). R2SeedAverage scores the seeds' predictions
+	// averaged, as an ensemble of those networks would decode. The other
+	// figures (cost, step latency, what the fit chose) are the first
+	// seed's. Kinds whose fit does not depend on the seed (Kalman, Wiener)
+	// are fitted once per seed all the same, which costs little.
 	R2Seeds       []float64 `json:"r2_seeds,omitempty"`
-	R2SD          float64   `json:"r2_sd,omitempty"`
+	R2SD          float64   `json:"r2_sd"`
 	R2SeedAverage float64   `json:"r2_seed_average,omitempty"`
 }
 
@@ -94,7 +96,7 @@ type Result struct {
 	ClosedLoopColumns []string `json:"-"`
 	// Verdict says whether the best decoder's lead over the next is more
 	// than their seed spread (see Options.Seeds).
-	Verdict string `json:"verdict"`
+	Verdict string `json:"verdict,omitempty"`
 }
 
 // Run trains each kind on train and measures it on test.
@@ -144,7 +146,8 @@ func measureSeeds(ctx context.Context, kind string, train, test *dataset.Set, op
 		if i == 0 {
 			first = pred
 		}
-		rows, sum = append(rows, row), addPredictions(sum, pred)
+		rows = append(rows, row)
+		sum = addPredictions(sum, pred)
 	}
 	row := pool(rows)
 	if len(rows) > 1 {
@@ -217,8 +220,11 @@ func meanSD(v []float64) (mean, sd float64) {
 	return mean, math.Sqrt(sd / float64(max(len(v)-1, 1)))
 }
 
-// verdict compares the two best rows by R²: a lead smaller than the
-// larger of their seed spreads does not tell the two apart.
+// verdict compares the two best rows by R². A lead larger than the seed
+// spread (the larger standard deviation of the two) tells them apart; a
+// smaller one may still be real when it exceeds twice the standard error of
+// the paired per-seed differences (seed i of one kind against seed i of
+// the other), which shrinks as seeds are added while the spread does not.
 func verdict(rows []Row) string {
 	if len(rows) < 2 {
 		return ""
@@ -227,15 +233,27 @@ func verdict(rows []Row) string {
 	slices.SortStableFunc(ranked, func(a, b Row) int { return cmp.Compare(b.R2, a.R2) })
 	best, next := ranked[0], ranked[1]
 	lead := best.R2 - next.R2
-	if best.R2Seeds == nil && next.R2Seeds == nil {
-		return fmt.Sprintf("%s leads %s by %.3f R², from one training seed each: how far seeds differ was not measured (--seeds)", best.Name, next.Name, lead)
+	head := fmt.Sprintf("%s leads %s by %.3f R²", best.Name, next.Name, lead)
+	if best.R2Seeds == nil || len(best.R2Seeds) != len(next.R2Seeds) {
+		return head + ", from one training seed each: how far seeds differ was not measured (--seeds)"
 	}
+	n := len(best.R2Seeds)
 	spread := math.Max(best.R2SD, next.R2SD)
-	seeds := max(len(best.R2Seeds), len(next.R2Seeds))
-	if lead > spread {
-		return fmt.Sprintf("%s leads %s by %.3f R², more than the spread over %d seeds (%.3f)", best.Name, next.Name, lead, seeds, spread)
+	diff := make([]float64, n)
+	for i := range diff {
+		diff[i] = best.R2Seeds[i] - next.R2Seeds[i]
 	}
-	return fmt.Sprintf("%s leads %s by %.3f R², within the spread over %d seeds (%.3f): the two are not told apart", best.Name, next.Name, lead, seeds, spread)
+	_, sd := meanSD(diff)
+	se := sd / math.Sqrt(float64(n))
+	switch {
+	case lead > spread:
+		return fmt.Sprintf("%s, more than the spread over %d seeds (%.3f): told apart", head, n, spread)
+	case lead > 0 && se == 0:
+		return fmt.Sprintf("%s, within the spread over %d seeds (%.3f) but by the same at every seed: a small lead, likely real", head, n, spread)
+	case lead > 2*se:
+		return fmt.Sprintf("%s, within the spread over %d seeds (%.3f) but %.1f standard errors of the paired difference (%.3f): a small lead, likely real", head, n, spread, lead/se, se)
+	}
+	return fmt.Sprintf("%s, within the spread over %d seeds (%.3f) and within 2 standard errors of the paired difference (%.3f): the two are not told apart", head, n, spread, se)
 }
 
 // measure trains one kind and scores it.

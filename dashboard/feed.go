@@ -96,9 +96,9 @@ type sample struct {
 	layers      int
 	layerSpikes [snn.MaxLayers]uint64
 	// changed marks the first bin of another decoder; model is its
-	// network, nil for a decoder without one.
+	// networks, nil for a decoder without any.
 	changed  bool
-	model    *snn.Model
+	model    networkModel
 	features []float32
 	target   []float32
 	// chain is set on the bins that carry the signal chain's state.
@@ -120,15 +120,16 @@ type activityCounter interface {
 	Activity() snn.Activity
 }
 
-// networkModel is a decoder built from a spiking network's trained
-// parameters (an ensemble's first member), whose neuron parameters the
-// page draws.
+// networkModel is a decoder built from spiking networks' trained
+// parameters: Model is the first of Members (an ensemble's), whose neuron
+// parameters the page draws.
 type networkModel interface {
 	Model() *snn.Model
+	Members() int
 }
 
-// neuronsEvery is how many messages may pass between two that carry the
-// neuron parameters, so a page opened later draws them within a second.
+// neuronsEvery makes every neuronsEvery-th message carry the neuron
+// parameters, so a page opened later draws them within a second.
 const neuronsEvery = 10
 
 // Feed publishes what the dashboard draws of a session that intents do not
@@ -146,14 +147,14 @@ type Feed struct {
 	q     *handoff.Queue[sample]
 
 	last                    snn.Activity // decoding goroutine's
-	model                   *snn.Model   // decoding goroutine's
+	model                   networkModel // decoding goroutine's
 	bins                    uint64       // decoding goroutine's
 	lost, skipped, sent     atomic.Uint64
 	batch                   []*sample // owned by the feed's goroutine
 	pool                    []sample
 	buf, head               []byte
 	neurons                 []byte // feed goroutine's: the decoder's neuron parameters, JSON
-	neuronsIn               int    // messages until neurons go out again
+	neuronsIn               int    // feed goroutine's: messages until neurons go out again
 	published, publishError atomic.Uint64
 }
 
@@ -189,7 +190,9 @@ func (f *Feed) Consume(_ *decoder.Intent, b *acquire.Bin) {
 		f.lost.Add(1)
 		return
 	}
-	s.seq, s.end, s.spiking, s.chain, s.changed, s.model = b.Seq, b.End, false, false, false, nil
+	s.seq, s.end = b.Seq, b.End
+	s.spiking, s.chain = false, false
+	s.changed, s.model = false, nil
 	s.features = append(s.features[:0], b.Features...)
 	s.target = append(s.target[:0], b.Target...)
 	if f.opts.Chain != nil && f.bins%uint64(f.opts.ChainEvery) == 0 {
@@ -200,24 +203,34 @@ func (f *Feed) Consume(_ *decoder.Intent, b *acquire.Bin) {
 	if f.timer != nil {
 		s.step = f.timer.LastStep()
 		dec := f.timer.Decoder()
+		f.noteModel(s, dec)
 		if a, ok := dec.(activityCounter); ok {
 			f.countActivity(s, a.Activity())
 		}
-		f.noteModel(s, dec)
 	}
 	f.q.Commit()
 }
 
 // noteModel marks the first bin decoded by another network (or by no
-// network), so the feed's goroutine describes its neurons.
+// network), so the feed's goroutine describes its neurons; that network's
+// activity counts start afresh.
 func (f *Feed) noteModel(s *sample, dec decoder.Decoder) {
-	var m *snn.Model
-	if nm, ok := dec.(networkModel); ok {
-		m = nm.Model()
+	nm, _ := dec.(networkModel)
+	if sameNetwork(nm, f.model) {
+		return
 	}
-	if m != f.model {
-		f.model, s.changed, s.model = m, true, m
+	f.model, f.last = nm, snn.Activity{}
+	s.changed, s.model = true, nm
+}
+
+// sameNetwork compares two decoders' networks by their first member,
+// which a swap always replaces (comparing the interfaces themselves could
+// panic on a decoder type that is not comparable).
+func sameNetwork(a, b networkModel) bool {
+	if a == nil || b == nil {
+		return a == nil && b == nil
 	}
+	return a.Model() == b.Model()
 }
 
 // countActivity sets the spikes and energy of the last step from the
@@ -287,7 +300,7 @@ func (f *Feed) publish() {
 	if len(f.batch) == 0 {
 		return
 	}
-	f.buf = f.appendMessage(f.buf[:0])
+	f.buf = f.appendMessage(f.buf[:0], f.neuronsDue())
 	n := uint64(len(f.batch))
 	f.batch = f.batch[:0]
 	if err := f.nc.Publish(bus.TelemetrySubject(f.opts.Session), f.buf); err != nil {
@@ -298,6 +311,20 @@ func (f *Feed) publish() {
 	}
 	f.sent.Add(n)
 	f.published.Add(1)
+}
+
+// neuronsDue says whether the next message carries the neuron
+// parameters, and counts it.
+func (f *Feed) neuronsDue() bool {
+	if len(f.neurons) == 0 {
+		return false
+	}
+	due := f.neuronsIn == 0
+	if due {
+		f.neuronsIn = neuronsEvery
+	}
+	f.neuronsIn--
+	return due
 }
 
 // appendHead writes what every message repeats: the stream's shape.
@@ -322,22 +349,18 @@ func (f *Feed) appendHead(dst []byte) []byte {
 //	 "bins":[{"seq":..,"end":..,"step_ns":..,"spikes":..,"layer_spikes":[..],"energy_nj":..,
 //	          "features":[..],"target":[..],"noise_uv":[..],"threshold_uv":[..]},..]}
 //
-// neurons (see appendNeurons) with the first bins of a spiking network and
-// every neuronsEvery messages after; spikes, layer_spikes (per hidden
+// neurons (see appendNeurons, when withNeurons) with the first bins of a
+// spiking network and in every neuronsEvery-th message after; spikes, layer_spikes (per hidden
 // layer) and energy_nj only for spiking decoders, noise_uv and
 // threshold_uv only every ChainEvery bins of a continuous source (0: not
 // calibrated yet); numbers with four significant digits, enough for a
 // screen.
-func (f *Feed) appendMessage(dst []byte) []byte {
+func (f *Feed) appendMessage(dst []byte, withNeurons bool) []byte {
 	dst = append(dst, f.head...)
 	dst = strconv.AppendUint(append(dst, `,"lost":`...), f.lost.Load(), 10)
 	dst = strconv.AppendUint(append(dst, `,"skipped":`...), f.skipped.Load(), 10)
-	if len(f.neurons) > 0 {
-		if f.neuronsIn == 0 {
-			dst = append(append(dst, `,"neurons":`...), f.neurons...)
-			f.neuronsIn = neuronsEvery
-		}
-		f.neuronsIn--
+	if withNeurons {
+		dst = append(append(dst, `,"neurons":`...), f.neurons...)
 	}
 	dst = append(dst, `,"bins":[`...)
 	for i, s := range f.batch {
@@ -391,21 +414,24 @@ func appendFloat(dst []byte, v float64, bits int) []byte {
 }
 
 // neuronView is what the page draws of a network's neurons: for each
-// parameter (in snn.ParamNames order), its spread in each layer.
+// parameter (in snn.ParamNames order), its spread in each layer, of the
+// first of Members networks (an ensemble's members differ only by seed).
 type neuronView struct {
-	Kind   snn.Kind                `json:"kind"`
-	Sizes  []int                   `json:"sizes"`
-	Names  []string                `json:"names"`
-	Params map[string][]snn.Spread `json:"params"`
+	Kind    snn.Kind                `json:"kind"`
+	Members int                     `json:"members"`
+	Sizes   []int                   `json:"sizes"`
+	Names   []string                `json:"names"`
+	Params  map[string][]snn.Spread `json:"params"`
 }
 
-// appendNeurons writes m's neuron view as JSON; nothing for no network.
+// appendNeurons writes nm's neuron view as JSON; nothing for no network.
 // It allocates, on the feed's goroutine, once per model.
-func appendNeurons(dst []byte, m *snn.Model) []byte {
-	if m == nil {
+func appendNeurons(dst []byte, nm networkModel) []byte {
+	if nm == nil {
 		return dst
 	}
-	v := neuronView{Kind: m.Cfg.Kind, Sizes: m.Cfg.Hidden, Names: snn.ParamNames[:], Params: map[string][]snn.Spread{}}
+	m := nm.Model()
+	v := neuronView{Kind: m.Cfg.Kind, Members: nm.Members(), Sizes: m.Cfg.Hidden, Names: snn.ParamNames[:], Params: map[string][]snn.Spread{}}
 	for p := range snn.NumParams {
 		for l := range m.Layers() {
 			v.Params[snn.ParamNames[p]] = append(v.Params[snn.ParamNames[p]], m.Spread(l, p))

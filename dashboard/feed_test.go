@@ -31,10 +31,11 @@ type feedMessage struct {
 	Lost     uint64   `json:"lost"`
 	Skipped  uint64   `json:"skipped"`
 	Neurons  *struct {
-		Kind   string                  `json:"kind"`
-		Sizes  []int                   `json:"sizes"`
-		Names  []string                `json:"names"`
-		Params map[string][]snn.Spread `json:"params"`
+		Kind    string                  `json:"kind"`
+		Members int                     `json:"members"`
+		Sizes   []int                   `json:"sizes"`
+		Names   []string                `json:"names"`
+		Params  map[string][]snn.Spread `json:"params"`
 	} `json:"neurons"`
 	Bins []struct {
 		Seq         uint64    `json:"seq"`
@@ -188,6 +189,7 @@ func checkNeurons(t *testing.T, msg feedMessage, m *snn.Model) {
 	require.NotNil(t, msg.Neurons, "the first message describes the network")
 	nv := msg.Neurons
 	assert.Equal(t, string(m.Cfg.Kind), nv.Kind)
+	assert.Equal(t, 1, nv.Members)
 	assert.Equal(t, m.Cfg.Hidden, nv.Sizes)
 	assert.Equal(t, snn.ParamNames[:], nv.Names)
 	for p, name := range snn.ParamNames {

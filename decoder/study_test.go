@@ -4,6 +4,7 @@ import (
 	"context"
 	"math"
 	"os"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -12,9 +13,9 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/bci-decode/bci-decode/acquire"
+	"github.com/bci-decode/bci-decode/compare"
 	"github.com/bci-decode/bci-decode/dataset"
 	"github.com/bci-decode/bci-decode/decoder"
-	"github.com/bci-decode/bci-decode/eval"
 	"github.com/bci-decode/bci-decode/frontend"
 	"github.com/bci-decode/bci-decode/internal/shareddata"
 	"github.com/bci-decode/bci-decode/snn"
@@ -55,9 +56,10 @@ var studyVariants = map[string]func(*decoder.SNNOptions){
 
 // TestAccuracyStudyChewie trains the variants named in BCI_STUDY
 // (comma-separated, "+"-joined to combine) on the chewie recording, every
-// 5th trial held out, over BCI_STUDY_SEEDS seeds (default 5), and logs the
-// mean and spread of held-out velocity R², and the R² of the seeds'
-// average (an ensemble at the readout). It is a measurement, run by hand.
+// 5th trial held out (or the data BCI_STUDY_DATA names), over
+// BCI_STUDY_SEEDS seeds (default 5), and logs the mean and spread of
+// held-out velocity R², and the R² of the seeds' average (an ensemble at
+// the readout), as eval --seeds does. It is a measurement, run by hand.
 func TestAccuracyStudyChewie(t *testing.T) {
 	names := os.Getenv("BCI_STUDY")
 	if names == "" {
@@ -69,41 +71,38 @@ func TestAccuracyStudyChewie(t *testing.T) {
 	}
 	train, test := studySplit(t)
 	for _, name := range strings.Split(names, ",") {
-		if name == "wiener" {
-			w, err := decoder.FitWiener(context.Background(), train, decoder.WienerOptions{})
+		kind, opts := studyVariant(t, name)
+		res, err := compare.Run(context.Background(), train, test, compare.Options{Kinds: []string{kind}, Seeds: seeds,
+			Fit: decoder.FitOptions{Seed: 1, Tuning: map[string]any{"snn": opts}}})
+		require.NoError(t, err)
+		r := res.Rows[0]
+		if r.R2Seeds == nil { // one seed
+			r.R2Seeds, r.R2SeedAverage = []float64{r.R2}, r.R2
+		}
+		t.Logf("%-28s R² %.3f ± %.3f (min %.3f max %.3f, %d seeds)  seeds averaged %.3f  train %.1f s/seed %v",
+			name, r.R2, r.R2SD, slices.Min(r.R2Seeds), slices.Max(r.R2Seeds), len(r.R2Seeds), r.R2SeedAverage, r.TrainSeconds, r.Details)
+	}
+}
+
+// studyVariant returns the kind and settings a study name gives: "wiener",
+// or variants of studyVariants and "beta=X" (a readout leak) joined by "+".
+func studyVariant(t *testing.T, name string) (kind string, opts decoder.SNNOptions) {
+	if name == "wiener" {
+		return name, opts
+	}
+	opts.Kind = snn.HIFI
+	for _, part := range strings.Split(name, "+") {
+		if b, ok := strings.CutPrefix(part, "beta="); ok {
+			beta, err := strconv.ParseFloat(b, 64)
 			require.NoError(t, err)
-			t.Logf("%-28s R² %.3f (%d lags)", name, eval.Score(decoder.Predict(w, test), test.Y).MeanR2(), w.Lags())
+			opts.ReadoutBeta = beta
 			continue
 		}
-		var opts decoder.SNNOptions
-		for _, part := range strings.Split(name, "+") {
-			if b, ok := strings.CutPrefix(part, "beta="); ok {
-				beta, err := strconv.ParseFloat(b, 64)
-				require.NoError(t, err)
-				opts.ReadoutBeta = beta
-				continue
-			}
-			v, ok := studyVariants[part]
-			require.True(t, ok, "unknown variant %q", part)
-			v(&opts)
-		}
-		var r2s []float64
-		var sum [][]float32
-		secs := 0.0
-		for seed := uint64(1); seed <= uint64(seeds); seed++ {
-			o := opts
-			o.Seed, o.Train.Seed = seed, seed
-			d, _, err := decoder.FitSNN(context.Background(), train, o)
-			require.NoError(t, err)
-			secs += d.Training().Seconds
-			pred := decoder.Predict(d, test)
-			r2s = append(r2s, eval.Score(pred, test.Y).MeanR2())
-			sum = addInto(sum, pred)
-		}
-		m, sd := meanSD(r2s)
-		t.Logf("%-28s R² %.3f ± %.3f (min %.3f max %.3f, %d seeds)  ensemble of %d %.3f  train %.1f s/seed",
-			name, m, sd, minOf(r2s), maxOf(r2s), seeds, seeds, ensembleR2(sum, seeds, test), secs/float64(seeds))
+		v, ok := studyVariants[part]
+		require.True(t, ok, "unknown variant %q", part)
+		v(&opts)
 	}
+	return string(opts.Kind), opts
 }
 
 // studySplit is the data BCI_STUDY_DATA names: chewie (the default), or
@@ -137,57 +136,4 @@ func chewieSplit(t *testing.T) (train, test *dataset.Set) {
 	require.NoError(t, err)
 	train, test = set.SplitByTrial(5)
 	return train, test
-}
-
-func addInto(sum, pred [][]float32) [][]float32 {
-	if sum == nil {
-		sum = make([][]float32, len(pred))
-		for i := range pred {
-			sum[i] = make([]float32, len(pred[i]))
-		}
-	}
-	for i := range pred {
-		for k, v := range pred[i] {
-			sum[i][k] += v
-		}
-	}
-	return sum
-}
-
-func ensembleR2(sum [][]float32, n int, test *dataset.Set) float64 {
-	avg := make([][]float32, len(sum))
-	for i := range sum {
-		avg[i] = make([]float32, len(sum[i]))
-		for k, v := range sum[i] {
-			avg[i][k] = v / float32(n)
-		}
-	}
-	return eval.Score(avg, test.Y).MeanR2()
-}
-
-func meanSD(v []float64) (m, sd float64) {
-	for _, x := range v {
-		m += x
-	}
-	m /= float64(len(v))
-	for _, x := range v {
-		sd += (x - m) * (x - m)
-	}
-	return m, math.Sqrt(sd / float64(max(len(v)-1, 1)))
-}
-
-func minOf(v []float64) float64 {
-	m := math.Inf(1)
-	for _, x := range v {
-		m = math.Min(m, x)
-	}
-	return m
-}
-
-func maxOf(v []float64) float64 {
-	m := math.Inf(-1)
-	for _, x := range v {
-		m = math.Max(m, x)
-	}
-	return m
 }

@@ -54,6 +54,11 @@ func (a Activity) Since(then Activity) Activity {
 	if a.Steps < then.Steps || a.Spikes < then.Spikes || a.AC < then.AC || a.MAC < then.MAC || a.Layers != then.Layers {
 		return a
 	}
+	for l := range a.Layers {
+		if a.LayerSpikes[l] < then.LayerSpikes[l] {
+			return a
+		}
+	}
 	d := Activity{Steps: a.Steps - then.Steps, Spikes: a.Spikes - then.Spikes, AC: a.AC - then.AC, MAC: a.MAC - then.MAC, DenseMAC: a.DenseMAC, Layers: a.Layers}
 	for l := range a.Layers {
 		d.LayerSpikes[l] = a.LayerSpikes[l] - then.LayerSpikes[l]

@@ -216,6 +216,9 @@ func FromParams(cfg Config, w, a []float64) (*Model, error) {
 	return m, nil
 }
 
+// Layers is the number of spiking layers.
+func (m *Model) Layers() int { return len(m.layers) }
+
 // Clone returns a deep copy of m.
 func (m *Model) Clone() *Model {
 	c, _ := FromParams(m.Cfg, m.W, m.A)

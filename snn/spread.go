@@ -8,6 +8,8 @@ const SpreadBins = 12
 // Spread describes one neuron parameter across a layer: how far the
 // neurons have grown apart, which is what heterogeneity means.
 type Spread struct {
+	// Mean, SD, Min and Max are over the layer's neurons; SD is the
+	// population standard deviation (the layer is the whole population).
 	Mean float64 `json:"mean"`
 	SD   float64 `json:"sd"`
 	Min  float64 `json:"min"`
@@ -20,26 +22,21 @@ type Spread struct {
 	Hist [SpreadBins]int `json:"hist"`
 }
 
-// Layers is the number of spiking layers.
-func (m *Model) Layers() int { return len(m.layers) }
-
 // Spread summarises the effective values of parameter p in layer l.
 func (m *Model) Spread(l int, p Param) Spread {
 	r := Ranges[p]
 	s := Spread{Min: math.Inf(1), Max: math.Inf(-1), Lo: r.Lo, Hi: r.Hi}
+	var m2 float64 // Welford's running sum of squared deviations
 	n := m.layers[l].n
 	for i := range n {
 		v := m.Effective(l, p, i)
-		s.Mean += v
+		d := v - s.Mean
+		s.Mean += d / float64(i+1)
+		m2 += d * (v - s.Mean)
 		s.Min, s.Max = math.Min(s.Min, v), math.Max(s.Max, v)
 		k := int((v - r.Lo) / (r.Hi - r.Lo) * SpreadBins)
 		s.Hist[min(max(k, 0), SpreadBins-1)]++
 	}
-	s.Mean /= float64(n)
-	for i := range n {
-		d := m.Effective(l, p, i) - s.Mean
-		s.SD += d * d
-	}
-	s.SD = math.Sqrt(s.SD / float64(n))
+	s.SD = math.Sqrt(m2 / float64(n))
 	return s
 }

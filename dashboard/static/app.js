@@ -89,8 +89,12 @@ function onTelemetry(name, m) {
   let f;
   try { f = JSON.parse(td.decode(m.data)); } catch { return; }
   s.feed = f;
-  if (f.neurons) s.neurons = f.neurons;
-  else if (f.bins.length && f.bins[f.bins.length - 1].spikes === undefined) s.neurons = null; // no network decodes now
+  if (f.neurons) {
+    const key = JSON.stringify(f.neurons);
+    if (key !== s.neuronsKey) { s.neurons = f.neurons; s.neuronsKey = key; }
+  } else if (f.bins.length && f.bins[f.bins.length - 1].spikes === undefined) {
+    s.neurons = null; s.neuronsKey = null; // no network decodes now
+  }
   const keep = Math.ceil(WINDOW_S * 1e6 / f.bin_us);
   for (const b of f.bins) {
     s.step.push(b.step_ns / 1000);
@@ -277,6 +281,7 @@ function drawSNN(s) {
     }
   }
   line(ctx, en, x0, x1, 0, me * 1.1, [36, h / 2 + 4, w - 44, h / 2 - 8], css("--recv"));
+  show("layers-legend", nl > 1);
   const per = nl > 1 ? ` (${lastB.layers.map((n, l) => `layer ${l + 1}: ${n}`).join(", ")})` : "";
   text("snn-note", `${lastB.spikes} spikes${per}, ${lastB.energy.toFixed(1)} nJ in the last step`);
   axisLabel(ctx, "spikes", 2, 14); axisLabel(ctx, "nJ", 2, h / 2 + 14);
@@ -289,10 +294,10 @@ function drawNeurons(s) {
   const nv = s.neurons;
   show("neurons-panel", !!nv);
   if (!nv) { s.neuronsShown = null; return; }
-  const key = JSON.stringify(nv);
-  if (s.neuronsShown === key) return;
-  s.neuronsShown = key;
-  text("neurons-note", `${nv.kind}: ${nv.sizes.join(" + ")} neurons; each parameter's spread per layer, over its valid range`);
+  if (s.neuronsShown === s.neuronsKey) return;
+  s.neuronsShown = s.neuronsKey;
+  const of = nv.members > 1 ? ` (the first of an ensemble of ${nv.members}, whose spikes add up above)` : "";
+  text("neurons-note", `${nv.kind}: ${nv.sizes.join(" + ")} neurons${of}; each parameter's spread per layer, over its valid range`);
   const t = $("neurons-table");
   t.replaceChildren();
   const head = t.insertRow();
