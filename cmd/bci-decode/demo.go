@@ -24,14 +24,9 @@ func init() {
 
 func runDemo(ctx context.Context, args []string, stdout io.Writer) error {
 	fs := newFlags("demo", "demo [flags]")
-	var bf busFlags
-	bf.register(fs, "demo", bus.DefaultListen)
-	var sf simFlags
-	sf.register(fs)
-	var src sourceFlags
-	src.register(fs)
-	var lf liveFlags
-	lf.register(fs)
+	var df decodeFlags
+	df.register(fs, "demo")
+	bf, sf, src, lf := &df.bus, &df.sim, &df.src, &df.live
 	serveDashboard(fs)
 	var ff fitFlags
 	fs.StringVar(&ff.kind, "decoder", "hifi", "decoder to calibrate and decode live with")
@@ -41,7 +36,7 @@ func runDemo(ctx context.Context, args []string, stdout io.Writer) error {
 	dur := fs.Duration("duration", 30*time.Second, "length of the live decoding run")
 	calib := fs.Duration("calibration", 5*time.Minute, "length of the simulated calibration block the decoder is fit on")
 	jsonOut := fs.Bool("json", false, "print the summary as one JSON object on the last line")
-	if err := parse(ctx, fs, args, 0, bf.check, sf.check, src.check, lf.check, ff.check, func() error {
+	if err := parse(ctx, fs, args, 0, df.checks(ff.check, func() error {
 		if *shadowKind != "none" {
 			if err := decoder.CheckTrainable(*shadowKind); err != nil {
 				return fmt.Errorf("--shadow-decoder: %w", err)
@@ -51,7 +46,7 @@ func runDemo(ctx context.Context, args []string, stdout io.Writer) error {
 			return fmt.Errorf("--duration %v and --calibration %v: want 1s to 24h", *dur, *calib)
 		}
 		return nil
-	}); err != nil {
+	})...); err != nil {
 		return err
 	}
 	if !given(fs, "rt-priority") {
@@ -66,7 +61,7 @@ func runDemo(ctx context.Context, args []string, stdout io.Writer) error {
 	defer closeBus()
 
 	// Calibration: the array's neurons during a block of reaches.
-	calibSrc, err := src.open(ctx, "sim", &sf, *calib, frontend.PaceFast, bf.session)
+	calibSrc, err := src.open(ctx, "sim", sf, *calib, frontend.PaceFast, bf.session)
 	if err != nil {
 		return err
 	}
@@ -87,7 +82,7 @@ func runDemo(ctx context.Context, args []string, stdout io.Writer) error {
 
 	// Live: the same neurons, new reaches, one bin every bin width.
 	sf.Seed++
-	live, err := src.open(ctx, "sim", &sf, *dur, frontend.PaceRealtime, bf.session)
+	live, err := src.open(ctx, "sim", sf, *dur, frontend.PaceRealtime, bf.session)
 	if err != nil {
 		return err
 	}

@@ -53,6 +53,28 @@ func (b *busFlags) connect() (*nats.Conn, func(), error) {
 	return b.Dial()
 }
 
+// decodeFlags are the flags of the commands that decode a source live
+// (demo, run): the bus, the simulator, the source and the live options.
+type decodeFlags struct {
+	bus  busFlags
+	sim  simFlags
+	src  sourceFlags
+	live liveFlags
+}
+
+// register adds them to fs, session naming the default session.
+func (f *decodeFlags) register(fs *flag.FlagSet, session string) {
+	f.bus.register(fs, session, bus.DefaultListen)
+	f.sim.register(fs)
+	f.src.register(fs)
+	f.live.register(fs)
+}
+
+// checks returns their checks, then more, in the order parse runs them.
+func (f *decodeFlags) checks(more ...func() error) []func() error {
+	return append([]func() error{f.bus.check, f.sim.check, f.src.check, f.live.check}, more...)
+}
+
 // liveFlags are the flags of commands that decode live: recording, control,
 // the watchdog, the output limits, and the output plug-ins' own flags.
 type liveFlags struct {

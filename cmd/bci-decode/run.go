@@ -8,7 +8,6 @@ import (
 	"time"
 
 	"github.com/bci-decode/bci-decode/acquire"
-	"github.com/bci-decode/bci-decode/bus"
 	"github.com/bci-decode/bci-decode/decoder"
 	"github.com/bci-decode/bci-decode/frontend"
 )
@@ -19,20 +18,15 @@ func init() {
 
 func runRun(ctx context.Context, args []string, stdout io.Writer) error {
 	fs := newFlags("run", "run --model MODEL.bcim [--source SPEC] [flags]")
-	var bf busFlags
-	bf.register(fs, "live", bus.DefaultListen)
-	var sf simFlags
-	sf.register(fs)
-	var src sourceFlags
-	src.register(fs)
-	var lf liveFlags
-	lf.register(fs)
+	var df decodeFlags
+	df.register(fs, "live")
+	bf, sf, src, lf := &df.bus, &df.sim, &df.src, &df.live
 	modelPath := fs.String("model", "", "model file written by train (required)")
 	source := fs.String("source", "sim", "input: "+sourceHelp())
 	dur := fs.Duration("duration", 30*time.Second, "length of a simulated stream (0: until interrupted)")
 	pace := fs.String("pace", "", "realtime or fast (default: realtime for sim and live sources, fast for files)")
 	jsonOut := fs.Bool("json", false, "print the summary as one JSON object on the last line")
-	if err := parse(ctx, fs, args, 0, bf.check, sf.check, src.check, lf.check, func() error {
+	if err := parse(ctx, fs, args, 0, df.checks(func() error {
 		switch {
 		case *modelPath == "":
 			return errors.New("--model is required")
@@ -42,7 +36,7 @@ func runRun(ctx context.Context, args []string, stdout io.Writer) error {
 			return fmt.Errorf("--pace %q: want realtime or fast", *pace)
 		}
 		return nil
-	}); err != nil {
+	})...); err != nil {
 		return err
 	}
 	model, err := decoder.Load(*modelPath)
@@ -55,7 +49,7 @@ func runRun(ctx context.Context, args []string, stdout io.Writer) error {
 	}
 	defer closeBus()
 	sf.Seed++ // a different stretch of behaviour than the default recording, same neurons
-	s, err := src.open(ctx, *source, &sf, *dur, frontend.Pace(*pace), bf.session, nc)
+	s, err := src.open(ctx, *source, sf, *dur, frontend.Pace(*pace), bf.session, nc)
 	if err != nil {
 		return err
 	}
