@@ -500,23 +500,7 @@ func TestRunIngestsRawFramesFromNATS(t *testing.T) {
 	dir := t.TempDir()
 	_, model := simulatedModel(t, dir, "--duration", "60s", "--channels", "8")
 
-	addr := freePort(t)
-	run, out, errb := spawn(t, "run", "--model", model, "--source", "nats", "--session", "daq", "--record",
-		"--nats-listen", addr, "--data-dir", filepath.Join(dir, "js"), "--json")
-	var nc *nats.Conn
-	require.Eventually(t, func() bool {
-		var err error
-		nc, err = nats.Connect("nats://"+addr, nats.Timeout(200*time.Millisecond))
-		return err == nil
-	}, 10*time.Second, 20*time.Millisecond)
-	defer nc.Close()
-	// Wait until the decoder listens: a request to the raw subject fails at
-	// once with no responders before, and times out (the source never
-	// replies; it counts the probe as a bad frame) after.
-	require.Eventually(t, func() bool {
-		_, err := nc.Request("bci.daq.raw", []byte("probe"), 50*time.Millisecond)
-		return errors.Is(err, nats.ErrTimeout)
-	}, 10*time.Second, 20*time.Millisecond)
+	run, out, errb, nc := runOnRawFrames(t, model, dir, "daq", "--record")
 	sim, err := acquire.NewBroadband(acquire.BroadbandConfig{Seed: 5, Channels: 8})
 	require.NoError(t, err)
 	var f acquire.Frame
@@ -585,20 +569,7 @@ func TestRunIngestAfterPause(t *testing.T) {
 	dir := t.TempDir()
 	_, model := simulatedModel(t, dir, "--duration", "60s", "--channels", "8")
 
-	addr := freePort(t)
-	run, out, errb := spawn(t, "run", "--model", model, "--source", "nats", "--session", "pause",
-		"--nats-listen", addr, "--data-dir", filepath.Join(dir, "js"), "--json")
-	var nc *nats.Conn
-	require.Eventually(t, func() bool {
-		var err error
-		nc, err = nats.Connect("nats://"+addr, nats.Timeout(200*time.Millisecond))
-		return err == nil
-	}, 10*time.Second, 20*time.Millisecond)
-	defer nc.Close()
-	require.Eventually(t, func() bool {
-		_, err := nc.Request("bci.pause.raw", []byte("probe"), 50*time.Millisecond)
-		return errors.Is(err, nats.ErrTimeout)
-	}, 10*time.Second, 20*time.Millisecond)
+	run, out, errb, nc := runOnRawFrames(t, model, dir, "pause")
 	var lag []time.Duration
 	var mu sync.Mutex
 	_, err := nc.Subscribe("bci.pause.intent", func(m *nats.Msg) {
@@ -719,4 +690,30 @@ func simulatedModel(t *testing.T, dir string, simulate ...string) (rec, model st
 	code, _, stderr = cli(t, "train", "--data", rec, "--decoder", "kalman", "--out", model)
 	require.Equal(t, 0, code, stderr)
 	return rec, model
+}
+
+// runOnRawFrames starts run decoding raw frames published on
+// bci.<session>.raw (--source nats) with its own embedded server, and
+// returns once the decoder listens, with a connection to that server.
+func runOnRawFrames(t *testing.T, model, dir, session string, extra ...string) (*exec.Cmd, *syncBuffer, *syncBuffer, *nats.Conn) {
+	t.Helper()
+	addr := freePort(t)
+	args := append([]string{"run", "--model", model, "--source", "nats", "--session", session,
+		"--nats-listen", addr, "--data-dir", filepath.Join(dir, "js"), "--json"}, extra...)
+	run, out, errb := spawn(t, args...)
+	var nc *nats.Conn
+	require.Eventually(t, func() bool {
+		var err error
+		nc, err = nats.Connect("nats://"+addr, nats.Timeout(200*time.Millisecond))
+		return err == nil
+	}, 10*time.Second, 20*time.Millisecond)
+	t.Cleanup(nc.Close)
+	// Wait until the decoder listens: a request to the raw subject fails at
+	// once with no responders before, and times out (the source never
+	// replies; it counts the probe as a bad frame) after.
+	require.Eventually(t, func() bool {
+		_, err := nc.Request(bus.RawSubject(session), []byte("probe"), 50*time.Millisecond)
+		return errors.Is(err, nats.ErrTimeout)
+	}, 10*time.Second, 20*time.Millisecond)
+	return run, out, errb, nc
 }
