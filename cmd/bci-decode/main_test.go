@@ -144,13 +144,7 @@ func TestDemoWithSubscriber(t *testing.T) {
 		code, stdout, stderr = cli(t, "demo", "--duration", "3s", "--calibration", "60s", "--nats-listen", addr,
 			"--data-dir", t.TempDir(), "--session", "sub-test", "--json")
 	}()
-	var nc *nats.Conn
-	require.Eventually(t, func() bool {
-		var err error
-		nc, err = nats.Connect("nats://"+addr, nats.Timeout(200*time.Millisecond))
-		return err == nil
-	}, 10*time.Second, 20*time.Millisecond)
-	defer nc.Close()
+	nc := connectWhenUp(t, addr)
 	msgs, shadowMsgs := make(chan *nats.Msg, 1000), make(chan *nats.Msg, 1000)
 	_, err := nc.ChanSubscribe("bci.sub-test.intent", msgs)
 	require.NoError(t, err)
@@ -701,13 +695,7 @@ func runOnRawFrames(t *testing.T, model, dir, session string, extra ...string) (
 	args := append([]string{"run", "--model", model, "--source", "nats", "--session", session,
 		"--nats-listen", addr, "--data-dir", filepath.Join(dir, "js"), "--json"}, extra...)
 	run, out, errb := spawn(t, args...)
-	var nc *nats.Conn
-	require.Eventually(t, func() bool {
-		var err error
-		nc, err = nats.Connect("nats://"+addr, nats.Timeout(200*time.Millisecond))
-		return err == nil
-	}, 10*time.Second, 20*time.Millisecond)
-	t.Cleanup(nc.Close)
+	nc := connectWhenUp(t, addr)
 	// Wait until the decoder listens: a request to the raw subject fails at
 	// once with no responders before, and times out (the source never
 	// replies; it counts the probe as a bad frame) after.
@@ -716,4 +704,18 @@ func runOnRawFrames(t *testing.T, model, dir, session string, extra ...string) (
 		return errors.Is(err, nats.ErrTimeout)
 	}, 10*time.Second, 20*time.Millisecond)
 	return run, out, errb, nc
+}
+
+// connectWhenUp connects to the server a spawned command starts on addr,
+// once it accepts clients.
+func connectWhenUp(t *testing.T, addr string) *nats.Conn {
+	t.Helper()
+	var nc *nats.Conn
+	require.Eventually(t, func() bool {
+		var err error
+		nc, err = nats.Connect("nats://"+addr, nats.Timeout(200*time.Millisecond))
+		return err == nil
+	}, 10*time.Second, 20*time.Millisecond)
+	t.Cleanup(nc.Close)
+	return nc
 }
