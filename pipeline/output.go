@@ -38,6 +38,16 @@ type Reporter interface {
 	Report() (name string, stats any)
 }
 
+// Headliner is a Reporter whose report heads a session's summary: it
+// goes at the summary's top level under the report's name, and its
+// WriteText, when it has one, prints it in the text summary (the shadow
+// decoder's figures beside the live decoder's). Its name must not be one
+// of the summary's own keys.
+type Headliner interface {
+	Reporter
+	Headline()
+}
+
 // Env is what a session tells the outputs it builds.
 type Env struct {
 	// Session names the session (the <session> token of its subjects).

@@ -2,6 +2,7 @@ package session_test
 
 import (
 	"context"
+	"encoding/json"
 	"flag"
 	"sync/atomic"
 	"testing"
@@ -55,12 +56,16 @@ var toys = make(chan *toyOutput, 8)
 func init() {
 	pipeline.Register(pipeline.Plugin{Name: "toy", Flags: func(fs *flag.FlagSet) pipeline.Binding {
 		prefix := fs.String("toy-prefix", "", "switch the toy output on, with this prefix")
+		headline := fs.Bool("toy-headline", false, "make the toy output head the summary")
 		return pipeline.Binding{Output: func(_ context.Context, env *pipeline.Env) (pipeline.Output, error) {
 			if *prefix == "" {
 				return nil, nil
 			}
 			o := &toyOutput{prefix: *prefix, shapeSet: env.Shape}
 			toys <- o
+			if *headline {
+				return headlineToy{o}, nil
+			}
 			return o, nil
 		}}
 	}})
@@ -101,4 +106,31 @@ func TestOutputPluginLifeCycle(t *testing.T) {
 	})
 	require.NoError(t, err)
 	assert.Empty(t, toys)
+}
+
+// headlineToy is a toy output whose report heads the summary.
+type headlineToy struct{ *toyOutput }
+
+func (headlineToy) Headline() {}
+
+// TestHeadlineOutput: an output that is a pipeline.Headliner has its
+// report at the top level of the summary's JSON, not among the outputs.
+func TestHeadlineOutput(t *testing.T) {
+	fs := flag.NewFlagSet("run", flag.ContinueOnError)
+	factories := pipeline.BindFlags(fs).Outputs()
+	require.NoError(t, fs.Parse([]string{"--toy-prefix", "x", "--toy-headline"}))
+	nc, _ := startServer(t)
+	res, err := session.Run(context.Background(), session.Options{
+		Session: "headline", Conn: nc, Source: simSource(t, 2, 50, false), Model: model(t, "kalman", 1, 20*time.Millisecond), Outputs: factories,
+	})
+	require.NoError(t, err)
+	<-toys
+	assert.NotContains(t, res.Outputs, "toy")
+	assert.Equal(t, map[string]int64{"fed": 50}, res.Headlines["toy"])
+	b, err := json.Marshal(res)
+	require.NoError(t, err)
+	var top map[string]json.RawMessage
+	require.NoError(t, json.Unmarshal(b, &top), "%s", b)
+	assert.JSONEq(t, `{"fed":50}`, string(top["toy"]))
+	assert.Contains(t, top, "bins", "beside the summary's own keys")
 }

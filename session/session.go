@@ -152,11 +152,11 @@ type Result struct {
 	// RawRecord counts recorded raw frames (Options.Raw).
 	RawRecord *bus.RecordingStats `json:"raw_recording,omitempty"`
 	Watchdog  bus.WatchdogStats   `json:"watchdog"`
-	// Outputs holds every output's report, by name.
+	// Outputs holds every output's report, by name, but the headlines'.
 	Outputs map[string]any `json:"outputs,omitempty"`
-	// Shadow is the report of the shadow decoder's output (ShadowOutput),
-	// when the session has one: both decoders' figures side by side.
-	Shadow any `json:"shadow,omitempty"`
+	// Headlines holds the reports of the outputs that head the summary
+	// (pipeline.Headliner), by name; JSON carries each at the top level.
+	Headlines map[string]any `json:"-"`
 	// Source holds the source's report (lost frames, time jumps), when it
 	// keeps one.
 	Source any `json:"source,omitempty"`
@@ -165,10 +165,6 @@ type Result struct {
 	Setup   SetupState    `json:"setup"`
 	Elapsed time.Duration `json:"-"`
 }
-
-// ShadowOutput is the report name of a shadow decoder's output (package
-// shadow), which the summary shows beside the live decoder's figures.
-const ShadowOutput = "shadow"
 
 // ErrRecorded is returned when Record would overwrite a recording.
 var ErrRecorded = bus.ErrRecorded
@@ -277,9 +273,15 @@ func (l *live) closeOutputs(ctx context.Context, n int, hardStop func()) error {
 func (l *live) result(elapsed time.Duration) Result {
 	res := Result{Session: l.opts.Session, Stats: l.p.Stats(), Publish: l.pub.Summary(), Score: l.score.score(), Outputs: l.reports(), Elapsed: elapsed}
 	res.Model, res.Decoder = l.p.Model()
-	if sh, ok := res.Outputs[ShadowOutput]; ok {
-		res.Shadow = sh
-		delete(res.Outputs, ShadowOutput)
+	for _, o := range l.outputs {
+		if h, ok := o.(pipeline.Headliner); ok {
+			name, _ := h.Report()
+			if res.Headlines == nil {
+				res.Headlines = map[string]any{}
+			}
+			res.Headlines[name] = res.Outputs[name]
+			delete(res.Outputs, name)
+		}
 	}
 	res.Setup = l.js.state()
 	if r, ok := l.opts.Source.(pipeline.Reporter); ok {

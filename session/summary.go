@@ -4,12 +4,15 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"maps"
+	"slices"
+	"strconv"
 
 	"github.com/bci-decode/bci-decode/bus"
 )
 
-// MarshalJSON writes the summary with the elapsed time in seconds and the
-// headline figures at the top level.
+// MarshalJSON writes the summary with the elapsed time in seconds, the
+// headline figures and the headline outputs' reports at the top level.
 func (r Result) MarshalJSON() ([]byte, error) {
 	type plain Result
 	out := struct {
@@ -30,7 +33,20 @@ func (r Result) MarshalJSON() ([]byte, error) {
 	if r.Score != nil {
 		out.R2 = &r.Score.R2
 	}
-	return json.Marshal(out)
+	b, err := json.Marshal(out)
+	if err != nil || len(r.Headlines) == 0 {
+		return b, err
+	}
+	b = b[:len(b)-1] // the closing brace: the headlines follow
+	for _, name := range slices.Sorted(maps.Keys(r.Headlines)) {
+		v, err := json.Marshal(r.Headlines[name])
+		if err != nil {
+			return nil, fmt.Errorf("session summary: %s: %w", name, err)
+		}
+		b = append(strconv.AppendQuote(append(b, ','), name), ':')
+		b = append(b, v...)
+	}
+	return append(b, '}'), nil
 }
 
 // WriteText prints the summary for a person.
@@ -48,8 +64,10 @@ func (r Result) WriteText(w io.Writer) {
 	} else {
 		fmt.Fprintln(w, "decode latency: not measured (bins carry recorded, not live, times)")
 	}
-	if t, ok := r.Shadow.(interface{ WriteText(io.Writer) }); ok {
-		t.WriteText(w)
+	for _, name := range slices.Sorted(maps.Keys(r.Headlines)) {
+		if t, ok := r.Headlines[name].(interface{ WriteText(io.Writer) }); ok {
+			t.WriteText(w)
+		}
 	}
 	if r.Record != nil {
 		fmt.Fprintf(w, "recorded %d bins in stream %s (%d gaps)\n", r.Record.Recorded, bus.StreamName(r.Session), r.Record.Gaps)

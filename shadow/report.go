@@ -43,6 +43,10 @@ type Agreement struct {
 	RPerDim []float64 `json:"r_per_dim"`
 }
 
+// Headline implements pipeline.Headliner: a session's summary shows both
+// decoders side by side.
+func (o *Output) Headline() {}
+
 // Report implements pipeline.Reporter.
 func (o *Output) Report() (string, any) {
 	o.mu.Lock()

@@ -80,7 +80,7 @@ func TestShadowDecodesBesideTheLiveModel(t *testing.T) {
 	assert.Equal(t, map[string]int{kalman.Hash: 1000}, shadowed(), "the shadow publishes every bin, and only its own intents")
 	assert.Equal(t, map[string]int{hifi.Hash: 1000}, live(), "the live subject carries the live model alone")
 
-	rep, ok := res.Shadow.(shadow.Report)
+	rep, ok := res.Headlines["shadow"].(shadow.Report)
 	require.True(t, ok, "the summary carries the shadow's report: %#v", res.Outputs)
 	assert.Equal(t, uint64(1000), rep.Bins)
 	assert.Zero(t, rep.Missed)
@@ -134,14 +134,14 @@ func TestShadowFlag(t *testing.T) {
 	}
 	res, err := run("--shadow", path)
 	require.NoError(t, err)
-	rep, ok := res.Shadow.(shadow.Report)
+	rep, ok := res.Headlines["shadow"].(shadow.Report)
 	require.True(t, ok)
 	assert.Equal(t, kalman.Hash, rep.Shadow.Model)
 	assert.Equal(t, uint64(200), rep.Bins)
 
 	res, err = run()
 	require.NoError(t, err)
-	assert.Nil(t, res.Shadow, "off without the flag")
+	assert.NotContains(t, res.Headlines, "shadow", "off without the flag")
 
 	_, err = run("--shadow", filepath.Join(dir, "missing.bcim"))
 	require.ErrorContains(t, err, "--shadow")
