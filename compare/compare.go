@@ -75,8 +75,8 @@ type Row struct {
 	// R² (0 with one seed). R2SeedAverage scores the seeds' predictions
 	// averaged, as an ensemble of those networks would decode. The other
 	// figures (cost, step latency, what the fit chose) are the first
-	// seed's. Kinds whose fit does not depend on the seed (Kalman, Wiener)
-	// are fitted once per seed all the same, which costs little.
+	// seed's. Kinds whose fit ignores the seed (decoder.SeedFree: Kalman,
+	// Wiener) are fitted once, with the same R² at every seed.
 	R2Seeds       []float64 `json:"r2_seeds,omitempty"`
 	R2SD          float64   `json:"r2_sd"`
 	R2SeedAverage float64   `json:"r2_seed_average,omitempty"`
@@ -132,8 +132,14 @@ func Run(ctx context.Context, train, test *dataset.Set, opts Options) (*Result, 
 }
 
 // measureSeeds trains kind from each seed and pools the rows; the
-// predictions returned are the first seed's.
+// predictions returned are the first seed's. A kind whose fit ignores the
+// seed is fitted once and scores the same at every seed.
 func measureSeeds(ctx context.Context, kind string, train, test *dataset.Set, opts Options) (Row, [][]float32, error) {
+	if n := max(opts.Seeds, 1); n > 1 && decoder.SeedFree(kind) {
+		row, pred, err := measure(ctx, kind, train, test, opts)
+		row.R2Seeds, row.R2SeedAverage = slices.Repeat([]float64{row.R2}, n), row.R2
+		return row, pred, err
+	}
 	var rows []Row
 	var first, sum [][]float32
 	for i := range max(opts.Seeds, 1) {

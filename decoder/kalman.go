@@ -363,7 +363,7 @@ func loadKalman(meta json.RawMessage, payload []byte) (Decoder, error) {
 }
 
 func init() {
-	Register(Plugin{Kind: "kalman", Doc: "Kalman filter (state = targets, least squares, information-form update)", Load: loadKalman,
+	Register(Plugin{Kind: "kalman", Doc: "Kalman filter (state = targets, least squares, information-form update)", Load: loadKalman, SeedFree: true,
 		Fit: func(ctx context.Context, train *dataset.Set, _ FitOptions) (Decoder, error) {
 			return FitKalman(ctx, train, KalmanOptions{})
 		}})

@@ -31,6 +31,9 @@ type Plugin struct {
 	// Fit finds in FitOptions.Tuning under the family's name.
 	Family string
 	Flags  func(fs *flag.FlagSet) func() (any, error)
+	// SeedFree says that Fit ignores FitOptions.Seed (a closed-form fit),
+	// so comparisons over seeds fit the kind once.
+	SeedFree bool
 }
 
 // LoadFunc rebuilds a decoder of one kind from a model file's content.
@@ -119,6 +122,13 @@ func CheckTrainable(kind string) error {
 		return nil
 	}
 	return fmt.Errorf("%w %q (trainable: %s)", ErrUnknownKind, kind, strings.Join(Trainable(), ", "))
+}
+
+// SeedFree reports whether training kind gives the same decoder from any
+// seed (Plugin.SeedFree).
+func SeedFree(kind string) bool {
+	p, ok := lookup(kind)
+	return ok && p.SeedFree
 }
 
 // Fit trains a decoder of the given kind.

@@ -397,7 +397,7 @@ func loadWiener(meta json.RawMessage, payload []byte) (Decoder, error) {
 }
 
 func init() {
-	Register(Plugin{Kind: "wiener", Doc: "Wiener filter (ridge regression on lagged bins, penalty chosen by validation)", Load: loadWiener,
+	Register(Plugin{Kind: "wiener", Doc: "Wiener filter (ridge regression on lagged bins, penalty chosen by validation)", Load: loadWiener, SeedFree: true,
 		Fit: func(ctx context.Context, train *dataset.Set, _ FitOptions) (Decoder, error) {
 			return FitWiener(ctx, train, WienerOptions{})
 		}})
