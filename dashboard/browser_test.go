@@ -2,11 +2,14 @@ package dashboard_test
 
 import (
 	"fmt"
+	"os"
+	"path/filepath"
 	"strconv"
 	"testing"
 	"time"
 
 	"github.com/chromedp/chromedp"
+	"github.com/nats-io/nkeys"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
@@ -103,6 +106,53 @@ func TestPageNeedsCredentials(t *testing.T) {
 	p.WaitText("conn", "t === 'connected'")
 	first := seq(t, p)
 	require.Eventually(t, func() bool { return seq(t, p) > first }, browser.Wait, 100*time.Millisecond)
+}
+
+// TestPageLogsInWithAnNKey: against a server that accepts NKey users only,
+// a malformed seed is refused in the page, another user's seed gets
+// nothing, and the user's own seed follows the session.
+func TestPageLogsInWithAnNKey(t *testing.T) {
+	user, seed := nkeyUser(t)
+	_, other := nkeyUser(t)
+	seedFile := filepath.Join(t.TempDir(), "user.nk")
+	require.NoError(t, os.WriteFile(seedFile, []byte(seed), 0o600))
+	nc, closeBus, err := bus.Dial(bus.Endpoint{Server: bus.ServerOptions{Listen: "127.0.0.1:0", DataDir: t.TempDir(), Auth: bus.Auth{NKeyUsers: []string{user}}},
+		Auth: bus.Auth{NKeySeedFile: seedFile}, Name: t.Name()})
+	require.NoError(t, err)
+	t.Cleanup(closeBus)
+	ws, ok := bus.WebSocketURL(nc)
+	require.True(t, ok)
+	r := startRunOn(t, nc, ws)
+	p := browser.Open(t, r.page)
+	p.WaitText("conn", "t.includes('credentials')")
+
+	p.Do(chromedp.SendKeys(browser.ByTestID("cred-nkey"), "SUNOTASEED"))
+	p.Click("connect")
+	p.WaitText("login-error", "t.startsWith('not an NKey user seed')")
+
+	p.Do(chromedp.SetValue(browser.ByTestID("cred-nkey"), other))
+	p.Click("connect")
+	p.WaitText("conn", "t.includes('credentials')")
+	time.Sleep(500 * time.Millisecond)
+	assert.Equal(t, "—", p.Text("intent-seq"), "another user's seed gets nothing")
+
+	p.Do(chromedp.SetValue(browser.ByTestID("cred-nkey"), seed))
+	p.Click("connect")
+	p.WaitText("conn", "t === 'connected'")
+	first := seq(t, p)
+	require.Eventually(t, func() bool { return seq(t, p) > first }, browser.Wait, 100*time.Millisecond)
+}
+
+// nkeyUser makes a user NKey: its public key and its seed.
+func nkeyUser(t *testing.T) (pub, seed string) {
+	t.Helper()
+	kp, err := nkeys.CreateUser()
+	require.NoError(t, err)
+	pub, err = kp.PublicKey()
+	require.NoError(t, err)
+	s, err := kp.Seed()
+	require.NoError(t, err)
+	return pub, string(s)
 }
 
 // TestPageShowsEverySession: with several sessions on the server (a

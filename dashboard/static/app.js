@@ -3,7 +3,7 @@
 // shown comes from messages any controller with the same credentials
 // receives; the buttons send the same control requests as
 // `bci-decode control`.
-import { connect } from "./vendor/nats.ws/nats.js";
+import { connect, nkeyAuthenticator } from "./vendor/nats.ws/nats.js";
 
 const WINDOW_S = 10;        // seconds of history drawn
 const LAT_WINDOW = 3000;    // intents the timing figures cover
@@ -546,6 +546,15 @@ async function start(creds) {
 $("login").onsubmit = (ev) => {
   ev.preventDefault();
   const token = $("cred-token").value, user = $("cred-user").value, pass = $("cred-password").value;
+  const seed = $("cred-nkey").value.trim();
+  text("login-error", "");
+  if (seed) {
+    // A user seed is "SU" and base32; anything else would fail inside the
+    // client, far from the field that was wrong.
+    if (!/^SU[A-Z2-7]{56}$/.test(seed)) { text("login-error", "not an NKey user seed (58 characters starting SU)"); return; }
+    start({ authenticator: nkeyAuthenticator(new TextEncoder().encode(seed)) });
+    return;
+  }
   start(token ? { token } : { user, pass });
 };
 
