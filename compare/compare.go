@@ -67,8 +67,11 @@ type Row struct {
 	// Details holds what the kind itself reports of its fit (a Wiener
 	// filter's chosen history, say).
 	Details map[string]any `json:"details,omitempty"`
-	// ClosedLoop holds the decoder's closed-loop figures (Options.ClosedLoop).
-	ClosedLoop map[string]float64 `json:"closed_loop,omitempty"`
+	// ClosedLoop holds the decoder's closed-loop figures (Options.ClosedLoop);
+	// over several seeds, their means, with ClosedLoopSD their standard
+	// deviations.
+	ClosedLoop   map[string]float64 `json:"closed_loop,omitempty"`
+	ClosedLoopSD map[string]float64 `json:"closed_loop_sd,omitempty"`
 	// With several seeds (Options.Seeds), R2Seeds holds each seed's R²;
 	// R2, R, their per-target values, TrainSeconds and the closed-loop
 	// figures are means over seeds and R2SD is the standard deviation of
@@ -194,7 +197,7 @@ func pool(rows []Row) Row {
 	r.R2Seeds = make([]float64, len(rows))
 	r.R, r.TrainSeconds = 0, 0
 	r.R2PerDim, r.RPerDim = make([]float64, len(r.R2PerDim)), make([]float64, len(r.RPerDim))
-	r.ClosedLoop = nil
+	closedLoop := map[string][]float64{}
 	for i, x := range rows {
 		r.R2Seeds[i] = x.R2
 		r.R += x.R / n
@@ -204,13 +207,17 @@ func pool(rows []Row) Row {
 			r.RPerDim[k] += x.RPerDim[k] / n
 		}
 		for k, v := range x.ClosedLoop {
-			if r.ClosedLoop == nil {
-				r.ClosedLoop = map[string]float64{}
-			}
-			r.ClosedLoop[k] += v / n
+			closedLoop[k] = append(closedLoop[k], v)
 		}
 	}
 	r.R2, r.R2SD = meanSD(r.R2Seeds)
+	r.ClosedLoop, r.ClosedLoopSD = nil, nil
+	for k, v := range closedLoop {
+		if r.ClosedLoop == nil {
+			r.ClosedLoop, r.ClosedLoopSD = map[string]float64{}, map[string]float64{}
+		}
+		r.ClosedLoop[k], r.ClosedLoopSD[k] = meanSD(v)
+	}
 	return r
 }
 

@@ -70,7 +70,11 @@ func (e Row) cells(closedLoop []string) []string {
 	}
 	for _, k := range closedLoop {
 		if v, ok := e.ClosedLoop[k]; ok {
-			c = append(c, fmt.Sprintf("%.3f", v))
+			if sd, ok := e.ClosedLoopSD[k]; ok {
+				c = append(c, fmt.Sprintf("%.3f ± %.3f", v, sd))
+			} else {
+				c = append(c, fmt.Sprintf("%.3f", v))
+			}
 		} else {
 			c = append(c, "-")
 		}

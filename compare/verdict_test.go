@@ -22,6 +22,18 @@ func TestVerdict(t *testing.T) {
 	assert.Empty(t, verdict([]Row{{Name: "a"}}))
 }
 
+// TestPoolClosedLoop: closed-loop figures over seeds are means with their
+// standard deviations.
+func TestPoolClosedLoop(t *testing.T) {
+	rows := rowsOf("a", []float64{0.5, 0.7})
+	rows[0].ClosedLoop = map[string]float64{"throughput_bps": 3}
+	rows[1].ClosedLoop = map[string]float64{"throughput_bps": 2}
+	r := pool(rows)
+	assert.InDelta(t, 2.5, r.ClosedLoop["throughput_bps"], 1e-12)
+	assert.InDelta(t, 0.7071, r.ClosedLoopSD["throughput_bps"], 1e-4)
+	assert.Nil(t, pool(rowsOf("b", []float64{0.5, 0.6})).ClosedLoop, "no closed loop, no figures")
+}
+
 func rowsOf(name string, r2s []float64) []Row {
 	rows := make([]Row, len(r2s))
 	for i, v := range r2s {
