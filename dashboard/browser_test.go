@@ -95,13 +95,26 @@ func TestPageNeedsCredentials(t *testing.T) {
 	assert.Equal(t, "—", p.Text("intent-seq"), "an unauthenticated page shows no intent")
 	assert.Equal(t, "—", p.Text("model"))
 
-	p.Do(chromedp.SendKeys(browser.ByTestID("cred-token"), "wrong"))
+	loginGetsNothing(t, p, "cred-token", "wrong", "a wrong token gets nothing either")
+	loginFollows(t, p, "cred-token", token)
+}
+
+// loginGetsNothing logs in with value in the login field and checks that
+// the server still refuses the page and it shows no intent.
+func loginGetsNothing(t *testing.T, p *browser.Page, field, value, why string) {
+	t.Helper()
+	p.Do(chromedp.SetValue(browser.ByTestID(field), value))
 	p.Click("connect")
 	p.WaitText("conn", "t.includes('credentials')")
 	time.Sleep(500 * time.Millisecond)
-	assert.Equal(t, "—", p.Text("intent-seq"), "a wrong token gets nothing either")
+	assert.Equal(t, "—", p.Text("intent-seq"), why)
+}
 
-	p.Do(chromedp.SetValue(browser.ByTestID("cred-token"), token))
+// loginFollows logs in with value in the login field and checks that the
+// page connects and follows the session.
+func loginFollows(t *testing.T, p *browser.Page, field, value string) {
+	t.Helper()
+	p.Do(chromedp.SetValue(browser.ByTestID(field), value))
 	p.Click("connect")
 	p.WaitText("conn", "t === 'connected'")
 	first := seq(t, p)
@@ -116,13 +129,7 @@ func TestPageLogsInWithAnNKey(t *testing.T) {
 	_, other := nkeyUser(t)
 	seedFile := filepath.Join(t.TempDir(), "user.nk")
 	require.NoError(t, os.WriteFile(seedFile, []byte(seed), 0o600))
-	nc, closeBus, err := bus.Dial(bus.Endpoint{Server: bus.ServerOptions{Listen: "127.0.0.1:0", DataDir: t.TempDir(), Auth: bus.Auth{NKeyUsers: []string{user}}},
-		Auth: bus.Auth{NKeySeedFile: seedFile}, Name: t.Name()})
-	require.NoError(t, err)
-	t.Cleanup(closeBus)
-	ws, ok := bus.WebSocketURL(nc)
-	require.True(t, ok)
-	r := startRunOn(t, nc, ws)
+	r := dialRun(t, bus.Auth{NKeyUsers: []string{user}}, bus.Auth{NKeySeedFile: seedFile})
 	p := browser.Open(t, r.page)
 	p.WaitText("conn", "t.includes('credentials')")
 
@@ -130,17 +137,8 @@ func TestPageLogsInWithAnNKey(t *testing.T) {
 	p.Click("connect")
 	p.WaitText("login-error", "t.startsWith('not an NKey user seed')")
 
-	p.Do(chromedp.SetValue(browser.ByTestID("cred-nkey"), other))
-	p.Click("connect")
-	p.WaitText("conn", "t.includes('credentials')")
-	time.Sleep(500 * time.Millisecond)
-	assert.Equal(t, "—", p.Text("intent-seq"), "another user's seed gets nothing")
-
-	p.Do(chromedp.SetValue(browser.ByTestID("cred-nkey"), seed))
-	p.Click("connect")
-	p.WaitText("conn", "t === 'connected'")
-	first := seq(t, p)
-	require.Eventually(t, func() bool { return seq(t, p) > first }, browser.Wait, 100*time.Millisecond)
+	loginGetsNothing(t, p, "cred-nkey", other, "another user's seed gets nothing")
+	loginFollows(t, p, "cred-nkey", seed)
 }
 
 // nkeyUser makes a user NKey: its public key and its seed.

@@ -42,7 +42,14 @@ type liveRun struct {
 // they stop when the test ends.
 func startRun(t *testing.T, auth bus.Auth, sessions ...string) *liveRun {
 	t.Helper()
-	nc, closeBus, err := bus.Dial(bus.Endpoint{Server: bus.ServerOptions{Listen: "127.0.0.1:0", DataDir: t.TempDir()}, Auth: auth, Name: t.Name()})
+	return dialRun(t, bus.Auth{}, auth, sessions...)
+}
+
+// dialRun is startRun with the embedded server's own settings apart from
+// the client's (the public NKeys it accepts, where the client has a seed).
+func dialRun(t *testing.T, server, client bus.Auth, sessions ...string) *liveRun {
+	t.Helper()
+	nc, closeBus, err := bus.Dial(bus.Endpoint{Server: bus.ServerOptions{Listen: "127.0.0.1:0", DataDir: t.TempDir(), Auth: server}, Auth: client, Name: t.Name()})
 	require.NoError(t, err)
 	t.Cleanup(closeBus)
 	ws, ok := bus.WebSocketURL(nc)

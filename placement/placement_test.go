@@ -1,7 +1,6 @@
 package placement_test
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -105,7 +104,7 @@ func TestFailover(t *testing.T) {
 		cancel context.CancelFunc
 		done   chan struct{}
 	}
-	var logs lockedBuffer // the workers' logs, said when the test fails
+	var logs testkit.SyncBuffer // the workers' logs, said when the test fails
 	start := func(id string, url string) *proc {
 		nc, err := bus.Connect(url, bus.ConnectOptions{Name: id})
 		require.NoError(t, err)
@@ -241,22 +240,4 @@ func pairBySeq(live, replayed []decoder.Intent) (l, r []decoder.Intent, unpaired
 		l, r = append(l, in), append(r, replayed[i])
 	}
 	return l, r, unpaired
-}
-
-// lockedBuffer is a buffer that goroutines may write while another reads.
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lockedBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
 }

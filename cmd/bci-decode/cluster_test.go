@@ -17,6 +17,7 @@ import (
 
 	"github.com/bci-decode/bci-decode/acquire"
 	"github.com/bci-decode/bci-decode/bus"
+	"github.com/bci-decode/bci-decode/internal/testkit"
 )
 
 // TestClusterSurvivesLosingANode runs the README's three-node example:
@@ -51,7 +52,7 @@ func TestClusterSurvivesLosingANode(t *testing.T) {
 type clusterNode struct {
 	err            error
 	exited         time.Time
-	stdout, stderr *syncBuffer
+	stdout, stderr *testkit.SyncBuffer
 	sum            struct {
 		Bins      uint64              `json:"bins"`
 		Recording *bus.RecordingStats `json:"recording"`

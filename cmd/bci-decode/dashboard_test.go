@@ -13,10 +13,11 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/bci-decode/bci-decode/internal/browser"
+	"github.com/bci-decode/bci-decode/internal/testkit"
 )
 
 // dashboardURL waits for a command's log to say where its dashboard is.
-func dashboardURL(t *testing.T, stderr *syncBuffer) string {
+func dashboardURL(t *testing.T, stderr *testkit.SyncBuffer) string {
 	t.Helper()
 	deadline := time.Now().Add(2 * time.Minute) // the command calibrates first
 	for time.Now().Before(deadline) {

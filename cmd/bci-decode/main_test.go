@@ -43,13 +43,13 @@ func TestMain(m *testing.M) {
 }
 
 // spawn starts the command line in a child process of the test binary.
-func spawn(t *testing.T, args ...string) (*exec.Cmd, *syncBuffer, *syncBuffer) {
+func spawn(t *testing.T, args ...string) (*exec.Cmd, *testkit.SyncBuffer, *testkit.SyncBuffer) {
 	t.Helper()
 	cmd := exec.Command(os.Args[0], args...)
 	// Under the race detector a process sleeps a second at exit by default;
 	// the tests time how fast commands stop, so the child does not.
 	cmd.Env = append(os.Environ(), "BCI_DECODE_MAIN=1", "GORACE="+strings.TrimSpace(os.Getenv("GORACE")+" atexit_sleep_ms=0"))
-	var out, errb syncBuffer
+	var out, errb testkit.SyncBuffer
 	cmd.Stdout, cmd.Stderr = &out, &errb
 	require.NoError(t, cmd.Start())
 	t.Cleanup(func() {
@@ -59,24 +59,6 @@ func spawn(t *testing.T, args ...string) (*exec.Cmd, *syncBuffer, *syncBuffer) {
 		}
 	})
 	return cmd, &out, &errb
-}
-
-// syncBuffer is a buffer a child process writes while the test reads it.
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
 }
 
 // cli runs the command line in-process and returns exit code, stdout and
@@ -689,7 +671,7 @@ func simulatedModel(t *testing.T, dir string, simulate ...string) (rec, model st
 // runOnRawFrames starts run decoding raw frames published on
 // bci.<session>.raw (--source nats) with its own embedded server, and
 // returns once the decoder listens, with a connection to that server.
-func runOnRawFrames(t *testing.T, model, dir, session string, extra ...string) (*exec.Cmd, *syncBuffer, *syncBuffer, *nats.Conn) {
+func runOnRawFrames(t *testing.T, model, dir, session string, extra ...string) (*exec.Cmd, *testkit.SyncBuffer, *testkit.SyncBuffer, *nats.Conn) {
 	t.Helper()
 	addr := freePort(t)
 	args := append([]string{"run", "--model", model, "--source", "nats", "--session", session,

@@ -8,12 +8,13 @@ import (
 	"testing"
 	"time"
 
+	"github.com/bci-decode/bci-decode/internal/testkit"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
 
 // waitFor polls buf until it contains s.
-func waitFor(t *testing.T, buf *syncBuffer, s string, within time.Duration) {
+func waitFor(t *testing.T, buf *testkit.SyncBuffer, s string, within time.Duration) {
 	t.Helper()
 	require.Eventually(t, func() bool { return strings.Contains(buf.String(), s) }, within, 10*time.Millisecond, "waiting for %q", s)
 }
