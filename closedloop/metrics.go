@@ -3,6 +3,8 @@ package closedloop
 import (
 	"math"
 	"time"
+
+	"gonum.org/v1/gonum/stat"
 )
 
 // Trial is one completed trial of the cursor task: where it started, the
@@ -110,18 +112,11 @@ func Score(trials []Trial) Metrics {
 // meanSD is the mean and the sample standard deviation of v; the
 // deviation is 0 with fewer than two values, both are with none.
 func meanSD(v []float64) (mean, sd float64) {
-	if len(v) == 0 {
+	switch len(v) {
+	case 0:
 		return 0, 0
+	case 1:
+		return v[0], 0
 	}
-	for _, x := range v {
-		mean += x
-	}
-	mean /= float64(len(v))
-	for _, x := range v {
-		sd += (x - mean) * (x - mean)
-	}
-	if len(v) < 2 {
-		return mean, 0
-	}
-	return mean, math.Sqrt(sd / float64(len(v)-1))
+	return stat.MeanStdDev(v, nil)
 }

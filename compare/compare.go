@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/HdrHistogram/hdrhistogram-go"
+	"gonum.org/v1/gonum/stat"
 
 	"github.com/bci-decode/bci-decode/dataset"
 	"github.com/bci-decode/bci-decode/decoder"
@@ -210,27 +211,15 @@ func pool(rows []Row) Row {
 			closedLoop[k] = append(closedLoop[k], v)
 		}
 	}
-	r.R2, r.R2SD = meanSD(r.R2Seeds)
+	r.R2, r.R2SD = stat.MeanStdDev(r.R2Seeds, nil)
 	r.ClosedLoop, r.ClosedLoopSD = nil, nil
 	for k, v := range closedLoop {
 		if r.ClosedLoop == nil {
 			r.ClosedLoop, r.ClosedLoopSD = map[string]float64{}, map[string]float64{}
 		}
-		r.ClosedLoop[k], r.ClosedLoopSD[k] = meanSD(v)
+		r.ClosedLoop[k], r.ClosedLoopSD[k] = stat.MeanStdDev(v, nil)
 	}
 	return r
-}
-
-// meanSD returns the mean and the sample standard deviation of v.
-func meanSD(v []float64) (mean, sd float64) {
-	for _, x := range v {
-		mean += x
-	}
-	mean /= float64(len(v))
-	for _, x := range v {
-		sd += (x - mean) * (x - mean)
-	}
-	return mean, math.Sqrt(sd / float64(max(len(v)-1, 1)))
 }
 
 // verdict compares the two best rows by R². A lead larger than the seed
@@ -256,8 +245,8 @@ func verdict(rows []Row) string {
 	for i := range diff {
 		diff[i] = best.R2Seeds[i] - next.R2Seeds[i]
 	}
-	_, sd := meanSD(diff)
-	se := sd / math.Sqrt(float64(n))
+	_, sd := stat.MeanStdDev(diff, nil)
+	se := stat.StdErr(sd, float64(n))
 	switch {
 	case lead > spread:
 		return fmt.Sprintf("%s, more than the spread over %d seeds (%.3f): told apart", head, n, spread)

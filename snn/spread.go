@@ -1,6 +1,9 @@
 package snn
 
-import "math"
+import (
+	"gonum.org/v1/gonum/floats"
+	"gonum.org/v1/gonum/stat"
+)
 
 // SpreadBins is the number of histogram bins of a Spread.
 const SpreadBins = 12
@@ -25,18 +28,14 @@ type Spread struct {
 // Spread summarises the effective values of parameter p in layer l.
 func (m *Model) Spread(l int, p Param) Spread {
 	r := Ranges[p]
-	s := Spread{Min: math.Inf(1), Max: math.Inf(-1), Lo: r.Lo, Hi: r.Hi}
-	var m2 float64 // Welford's running sum of squared deviations
-	n := m.layers[l].n
-	for i := range n {
-		v := m.Effective(l, p, i)
-		d := v - s.Mean
-		s.Mean += d / float64(i+1)
-		m2 += d * (v - s.Mean)
-		s.Min, s.Max = math.Min(s.Min, v), math.Max(s.Max, v)
-		k := int((v - r.Lo) / (r.Hi - r.Lo) * SpreadBins)
+	s := Spread{Lo: r.Lo, Hi: r.Hi}
+	v := make([]float64, m.layers[l].n)
+	for i := range v {
+		v[i] = m.Effective(l, p, i)
+		k := int((v[i] - r.Lo) / (r.Hi - r.Lo) * SpreadBins)
 		s.Hist[min(max(k, 0), SpreadBins-1)]++
 	}
-	s.SD = math.Sqrt(m2 / float64(n))
+	s.Mean, s.SD = stat.PopMeanStdDev(v, nil)
+	s.Min, s.Max = floats.Min(v), floats.Max(v)
 	return s
 }
