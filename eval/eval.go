@@ -30,6 +30,24 @@ func (r Regression) Defined() bool {
 // MeanR2 is the mean of R2 over dimensions.
 func (r Regression) MeanR2() float64 { return mean(r.R2) }
 
+// MeanDefinedR2 is the mean of R2 over the dimensions that have one, NaN
+// when none has. Validation scores it so that an output held constant in
+// the validation split (a target that never moves there) neither poisons
+// the mean nor shows its rounding noise as a huge negative R².
+func (r Regression) MeanDefinedR2() float64 {
+	s, n := 0.0, 0
+	for _, v := range r.R2 {
+		if !math.IsNaN(v) {
+			s += v
+			n++
+		}
+	}
+	if n == 0 {
+		return math.NaN()
+	}
+	return s / float64(n)
+}
+
 // MeanR is the mean of R over dimensions.
 func (r Regression) MeanR() float64 { return mean(r.R) }
 

@@ -51,6 +51,18 @@ func TestScoreUndefined(t *testing.T) {
 	assert.True(t, eval.Score(col(1, 2, 3), col(1, 2, 4)).Defined())
 }
 
+func TestMeanDefinedR2SkipsConstantTargets(t *testing.T) {
+	// The second target never moves: it has no R², and the mean is the
+	// first's alone rather than NaN or its rounding noise.
+	pred := [][]float32{{1, 0.1}, {2, 0.2}, {3, 0.3}, {4, 0.4}}
+	truth := [][]float32{{1, 0.5}, {2, 0.5}, {3, 0.5}, {5, 0.5}}
+	s := eval.Score(pred, truth)
+	assert.True(t, math.IsNaN(s.MeanR2()))
+	assert.InDelta(t, s.R2[0], s.MeanDefinedR2(), 1e-12)
+	assert.InDelta(t, 1-1.0/8.75, s.MeanDefinedR2(), 1e-9)
+	assert.True(t, math.IsNaN(eval.Score(col(1, 2), col(3, 3)).MeanDefinedR2()), "no target moves")
+}
+
 func TestAccumulatorSkipsNonFinite(t *testing.T) {
 	a := eval.NewAccumulator(1)
 	a.Add([]float32{1}, []float32{1})

@@ -7,6 +7,8 @@ import (
 	"math/rand/v2"
 	"sync"
 	"time"
+
+	"github.com/bci-decode/bci-decode/eval"
 )
 
 // Schedule selects how neuron-level parameters are learned.
@@ -428,22 +430,15 @@ func Evaluate(m *Model, d *Data, loss Loss) (meanLoss, r2 float64, err error) {
 	if loss.Kind == CrossEntropy {
 		return meanLoss, math.NaN(), nil
 	}
-	r2 = 0
-	for o := range out {
-		var sy, syy, sres float64
-		k := 0
-		for _, g := range d.Segments {
-			for t := g[0]; t < g[1]; t++ {
-				v := d.Y[t*out+o]
-				sy += v
-				syy += v * v
-				e := v - pred[t*out+o]
-				sres += e * e
-				k++
+	acc := eval.NewAccumulator(out)
+	p32, y32 := make([]float32, out), make([]float32, out)
+	for _, g := range d.Segments {
+		for t := g[0]; t < g[1]; t++ {
+			for o := range out {
+				p32[o], y32[o] = float32(pred[t*out+o]), float32(d.Y[t*out+o])
 			}
+			acc.Add(p32, y32)
 		}
-		sst := syy - sy*sy/float64(k)
-		r2 += 1 - sres/sst
 	}
-	return meanLoss, r2 / float64(out), nil
+	return meanLoss, acc.Result().MeanDefinedR2(), nil
 }
