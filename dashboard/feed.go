@@ -122,10 +122,11 @@ type activityCounter interface {
 
 // networkModel is a decoder built from spiking networks' trained
 // parameters: Model is the first of Members (an ensemble's), whose neuron
-// parameters the page draws.
+// parameters the page draws; each bin takes Substeps network steps.
 type networkModel interface {
 	Model() *snn.Model
 	Members() int
+	Substeps() int
 }
 
 // neuronsEvery makes every neuronsEvery-th message carry the neuron
@@ -203,24 +204,25 @@ func (f *Feed) Consume(_ *decoder.Intent, b *acquire.Bin) {
 	if f.timer != nil {
 		s.step = f.timer.LastStep()
 		dec := f.timer.Decoder()
-		f.noteModel(s, dec)
+		changed := f.noteModel(s, dec)
 		if a, ok := dec.(activityCounter); ok {
-			f.countActivity(s, a.Activity())
+			f.countActivity(s, a.Activity(), changed)
 		}
 	}
 	f.q.Commit()
 }
 
 // noteModel marks the first bin decoded by another network (or by no
-// network), so the feed's goroutine describes its neurons; that network's
-// activity counts start afresh.
-func (f *Feed) noteModel(s *sample, dec decoder.Decoder) {
+// network), so the feed's goroutine describes its neurons, and reports
+// whether this is such a bin; that network's activity counts start afresh.
+func (f *Feed) noteModel(s *sample, dec decoder.Decoder) bool {
 	nm, _ := dec.(networkModel)
 	if sameNetwork(nm, f.model) {
-		return
+		return false
 	}
 	f.model, f.last = nm, snn.Activity{}
 	s.changed, s.model = true, nm
+	return true
 }
 
 // sameNetwork compares two decoders' networks by their first member,
@@ -234,10 +236,17 @@ func sameNetwork(a, b networkModel) bool {
 }
 
 // countActivity sets the spikes and energy of the last step from the
-// decoder's running counts (which restart after a reset or a swap).
-func (f *Feed) countActivity(s *sample, a snn.Activity) {
+// decoder's running counts (which restart after a reset). On the first bin
+// of another network the counts are the bin's only if they cover its steps
+// alone: a network that decoded before (a promoted shadow, a model swapped
+// back in) counts from its own start, so that bin carries no count rather
+// than many bins' spikes as one.
+func (f *Feed) countActivity(s *sample, a snn.Activity, first bool) {
 	d := a.Since(f.last)
 	f.last = a
+	if first && (f.model == nil || d.Steps != uint64(f.model.Substeps())) {
+		return
+	}
 	s.spiking, s.spikes, s.energyNJ = true, d.Spikes, d.EnergyNJ()
 	s.layers, s.layerSpikes = d.Layers, d.LayerSpikes
 }

@@ -45,6 +45,7 @@ type network struct{ m *snn.Model }
 
 func (n network) Model() *snn.Model { return n.m }
 func (n network) Members() int      { return 1 }
+func (n network) Substeps() int     { return 1 }
 
 // TestNeuronsGoOutEveryTenthMessage: a network's neuron parameters go out
 // with the first message after it starts decoding and in every tenth

@@ -183,6 +183,71 @@ func TestFeedCountsSpikes(t *testing.T) {
 	assert.InEpsilon(t, a.EnergyPerStepNJ()*float64(a.Steps), energy, 0.01)
 }
 
+// TestFeedCountsOnlyTheBinAfterASwap: a network swapped in after it has
+// decoded elsewhere (a promoted shadow) counts its spikes from its own
+// start. The first bin it decodes live carries no count rather than all
+// those spikes as one step's; from the next bin on, each carries its own.
+func TestFeedCountsOnlyTheBinAfterASwap(t *testing.T) {
+	nc := testkit.Connect(t, testkit.Server(t, bus.ServerOptions{}).ClientURL())
+	msgs := collect(t, nc, "swap")
+	set := testkit.VelocitySet(t, acquire.SimConfig{Seed: 1, Bins: 600})
+	info := decoder.ModelInfo{Targets: set.TargetNames, BinWidthNS: int64(set.BinWidth)}
+	var models [2]*decoder.Loaded
+	var nets [2]*decoder.SNN
+	for i := range models {
+		d, _, err := decoder.FitSNN(context.Background(), set, decoder.SNNOptions{Hidden: []int{16}, Seed: uint64(i + 1), Train: snn.TrainOptions{Epochs: 1}})
+		require.NoError(t, err)
+		nets[i], models[i] = d, testkit.Loaded(t, d, info)
+	}
+	const before, after = 10, 10
+	sim, err := acquire.NewSimulator(acquire.SimConfig{Seed: 2, PopulationSeed: 1, Bins: before + after})
+	require.NoError(t, err)
+	p, err := pipeline.New(sim, models[0], pipeline.Options{})
+	require.NoError(t, err)
+	f, err := dashboard.NewFeed(nc, p, dashboard.FeedOptions{Session: "swap", Shape: sim.Shape(), Buffer: 64, MaxPerMessage: 64})
+	require.NoError(t, err)
+	p.AddSink(f)
+	in, out := make([]float32, sim.Shape().Channels), make([]float32, len(set.TargetNames))
+	for range 50 { // the second network decodes elsewhere first
+		nets[1].Step(in, out)
+	}
+	ctx := context.Background()
+	require.NoError(t, f.Start(ctx))
+	var atSwap snn.Activity
+	for i := range before + after {
+		if i == before {
+			require.NoError(t, p.Swap(models[1]))
+		}
+		require.NoError(t, p.Step(ctx))
+		if i == before {
+			atSwap = nets[1].Activity()
+		}
+	}
+	require.NoError(t, f.Close(ctx))
+	require.NoError(t, nc.Flush())
+
+	var spikes uint64
+	for n := 0; n < before+after; {
+		select {
+		case m := <-msgs:
+			for _, b := range m.Bins {
+				switch {
+				case b.Seq == before:
+					assert.Nil(t, b.Spikes, "the first bin after the swap")
+				case b.Seq > before:
+					require.NotNil(t, b.Spikes, "bin %d", b.Seq)
+					spikes += *b.Spikes
+				}
+				n++
+			}
+		case <-time.After(10 * time.Second):
+			t.Fatalf("%d bins of %d reached the subscriber", n, before+after)
+		}
+	}
+	assert.Equal(t, uint64(50+1), atSwap.Steps, "the swapped-in network had decoded before")
+	assert.Equal(t, nets[1].Activity().Spikes-atSwap.Spikes, spikes, "the bins after the first carry the network's spikes since")
+}
+
 // checkNeurons checks a message's description of m's neurons against m.
 func checkNeurons(t *testing.T, msg feedMessage, m *snn.Model) {
 	t.Helper()
