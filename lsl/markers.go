@@ -2,7 +2,6 @@ package lsl
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
@@ -54,10 +53,12 @@ type MarkerOptions struct {
 	Log            zerolog.Logger
 }
 
-// Event is one marker as the session's events carry it: the stamp mapped
-// to this machine's clock, and the sender's own LSL stamp with the clock
-// offset that mapped it, so a recording keeps both clocks.
+// Event is one marker as the session's events carry it (kind
+// "lsl-marker"): the stamp mapped to this machine's clock, and the
+// sender's own LSL stamp with the clock offset that mapped it, so a
+// recording keeps both clocks.
 type Event struct {
+	Kind        string   `json:"kind"`
 	Time        int64    `json:"time"`
 	LSLTime     float64  `json:"lsl_time"`
 	ClockOffset float64  `json:"clock_offset"`
@@ -71,15 +72,12 @@ type Event struct {
 // It runs on its own goroutine; the decoding loop never sees it. It is a
 // pipeline.Output (a sink that ignores intents).
 type MarkerRecorder struct {
-	cfg     *Config
-	js      jetstream.JetStream
-	subject string
-	opts    MarkerOptions
-	in      atomic.Pointer[Inlet] // set by Start
-	cancel  context.CancelFunc
-	done    chan struct{}
-
-	markers, recorded, unrecorded, errs atomic.Uint64
+	cfg    *Config
+	opts   MarkerOptions
+	events *eventPublisher
+	in     atomic.Pointer[Inlet] // set by Start
+	cancel context.CancelFunc
+	done   chan struct{}
 }
 
 // NewMarkerRecorder prepares a recorder; Start finds the marker stream.
@@ -94,7 +92,8 @@ func NewMarkerRecorder(cfg *Config, nc *nats.Conn, opts MarkerOptions) (*MarkerR
 	if err != nil {
 		return nil, fmt.Errorf("lsl-markers: %w", err)
 	}
-	return &MarkerRecorder{cfg: cfg, js: js, subject: bus.EventsSubject(opts.Session), opts: opts, done: make(chan struct{})}, nil
+	return &MarkerRecorder{cfg: cfg, opts: opts, done: make(chan struct{}),
+		events: &eventPublisher{js: js, subject: bus.EventsSubject(opts.Session), what: "lsl-markers", log: opts.Log}}, nil
 }
 
 // Consume implements pipeline.Sink: intents are not its business.
@@ -135,36 +134,8 @@ func (m *MarkerRecorder) run(ctx context.Context, in *Inlet) {
 		}
 		offset := in.TimeCorrection().Correction
 		for i := range n {
-			ev := Event{Time: stamps[i], LSLTime: remote[i], ClockOffset: offset, Stream: info.Name, SourceID: info.SourceID, Values: vals[i*nch : (i+1)*nch]}
-			m.publish(ctx, &ev, info.UID)
-		}
-	}
-}
-
-// publish sends one event; an event no stream acknowledges (the session
-// is not recording) still reached live subscribers and is counted as not
-// recorded.
-func (m *MarkerRecorder) publish(ctx context.Context, ev *Event, uid string) {
-	m.markers.Add(1)
-	b, err := json.Marshal(ev)
-	if err != nil {
-		m.errs.Add(1)
-		return
-	}
-	msg := nats.NewMsg(m.subject)
-	msg.Data = b
-	msg.Header.Set(nats.MsgIdHdr, "lsl-"+uid+"-"+strconv.FormatInt(ev.Time, 10))
-	pctx, cancel := context.WithTimeout(ctx, 2*time.Second)
-	defer cancel()
-	_, err = m.js.PublishMsg(pctx, msg)
-	switch {
-	case err == nil:
-		m.recorded.Add(1)
-	case errors.Is(err, nats.ErrNoResponders) || errors.Is(err, jetstream.ErrNoStreamResponse):
-		m.unrecorded.Add(1)
-	default:
-		if n := m.errs.Add(1); n&(n-1) == 0 {
-			m.opts.Log.Warn().Err(err).Uint64("errors", n).Msg("lsl-markers: event not published")
+			ev := Event{Kind: KindMarker, Time: stamps[i], LSLTime: remote[i], ClockOffset: offset, Stream: info.Name, SourceID: info.SourceID, Values: vals[i*nch : (i+1)*nch]}
+			m.events.publish(ctx, &ev, "lsl-"+info.UID+"-"+strconv.FormatInt(ev.Time, 10))
 		}
 	}
 }
@@ -199,7 +170,8 @@ type MarkerStats struct {
 
 // Report implements pipeline.Reporter.
 func (m *MarkerRecorder) Report() (string, any) {
-	st := MarkerStats{Markers: m.markers.Load(), Recorded: m.recorded.Load(), NotRecorded: m.unrecorded.Load(), Errors: m.errs.Load()}
+	c := m.events.counts()
+	st := MarkerStats{Markers: c.Published, Recorded: c.Recorded, NotRecorded: c.NotRecorded, Errors: c.Errors}
 	if in := m.in.Load(); in != nil {
 		is := in.Stats()
 		st.Stream, st.Lost = in.Info().Name, is.LostSamples+is.DroppedStale

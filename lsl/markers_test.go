@@ -42,7 +42,7 @@ func TestMarkersRecordedAsEvents(t *testing.T) {
 	if !ok || st.Recorded < 3 || st.Recorded != st.Markers || st.Errors != 0 {
 		t.Fatalf("lsl-markers report %+v (want at least 3 markers in 6 s, all recorded)", res.Outputs["lsl-markers"])
 	}
-	events := recordedEvents(t, ctx, nc, res.Session, int(st.Recorded))
+	events := recordedEvents[Event](t, ctx, nc, res.Session, int(st.Recorded))
 	var sent []string
 	for _, l := range mk.allOutput() {
 		if m, ok := strings.CutPrefix(l, "now sending: "); ok {
@@ -61,7 +61,7 @@ func TestMarkersRecordedAsEvents(t *testing.T) {
 	}
 	for i, ev := range events {
 		mapped := ToUnixNano(ev.LSLTime + ev.ClockOffset)
-		if ev.Stream != "bci-mk-markers" || ev.SourceID != "id23443" || math.Abs(float64(mapped-ev.Time)) > 50e6 || i > 0 && ev.Time <= events[i-1].Time {
+		if ev.Kind != KindMarker || ev.Stream != "bci-mk-markers" || ev.SourceID != "id23443" || math.Abs(float64(mapped-ev.Time)) > 50e6 || i > 0 && ev.Time <= events[i-1].Time {
 			t.Fatalf("event %d: %+v (lsl stamp maps to %d)", i, ev, mapped)
 		}
 	}
@@ -76,8 +76,8 @@ func matches(sent []string, events []Event) bool {
 	return true
 }
 
-// recordedEvents reads the events a session's recording kept.
-func recordedEvents(t *testing.T, ctx context.Context, nc *nats.Conn, sess string, n int) []Event {
+// recordedEvents reads the n events a session's recording kept.
+func recordedEvents[T any](t *testing.T, ctx context.Context, nc *nats.Conn, sess string, n int) []T {
 	t.Helper()
 	js, err := jetstream.New(nc)
 	if err != nil {
@@ -95,9 +95,9 @@ func recordedEvents(t *testing.T, ctx context.Context, nc *nats.Conn, sess strin
 	if err != nil {
 		t.Fatal(err)
 	}
-	var out []Event
+	var out []T
 	for m := range batch.Messages() {
-		var ev Event
+		var ev T
 		if err := json.Unmarshal(m.Data(), &ev); err != nil {
 			t.Fatal(err)
 		}

@@ -10,13 +10,17 @@ import (
 	"time"
 
 	"github.com/bci-decode/bci-decode/acquire"
+	"github.com/nats-io/nats.go"
+	"github.com/rs/zerolog"
 )
 
 // The "lsl" source scheme: lsl:PREDICATE (lsl:type='EEG', lsl:name='X',
 // any predicate Resolve accepts) decodes the one stream that matches.
 // A stream whose nominal rate is one per bin carries binned counts and goes
 // straight to the decoder; any other numeric stream is continuous and goes
-// through the signal chain.
+// through the signal chain. Given the process's NATS connection, the
+// source also records its clock readings in the session's events (see
+// ClockEvent).
 func init() {
 	acquire.RegisterScheme("lsl", func(ctx context.Context, arg string, p *acquire.Params) (acquire.Opened, error) {
 		cfg, err := configFrom(p.Services)
@@ -26,6 +30,12 @@ func init() {
 		s, err := OpenSource(ctx, cfg, arg, SourceOptions{BinWidth: p.BinWidth})
 		if err != nil {
 			return acquire.Opened{}, err
+		}
+		if nc, ok := acquire.Service[*nats.Conn](p); ok && p.Session != "" {
+			if err := s.RecordClock(nc, p.Session); err != nil {
+				s.Close()
+				return acquire.Opened{}, err
+			}
 		}
 		o := acquire.Opened{Live: true, Close: s.Close}
 		if s.Binned() {
@@ -90,6 +100,7 @@ type Source struct {
 	scale  []float32 // per channel, to µV; nil when the stream is in µV
 	stamps []int64
 	seq    uint64
+	clock  *clockRecorder // nil unless RecordClock
 }
 
 // OpenSource resolves predicate and opens an inlet on the stream. More
@@ -174,6 +185,18 @@ func toMicrovolts(chs []Channel, n int) []float32 {
 	return scale
 }
 
+// RecordClock publishes the stream's clock readings on session's events
+// subject until the source closes: every clock-offset probe's result (each
+// TimeUpdateInterval) and a last one at Close.
+func (s *Source) RecordClock(nc *nats.Conn, session string) error {
+	c, err := startClockRecorder(nc, session, s.in, s.in.cfg.TimeUpdateInterval, zerolog.Nop())
+	if err != nil {
+		return err
+	}
+	s.clock = c
+	return nil
+}
+
 // Binned reports whether the stream carries one sample per bin.
 func (s *Source) Binned() bool { return s.binned }
 
@@ -240,6 +263,8 @@ type SourceStats struct {
 	RTTMS         float64 `json:"rtt_ms"`
 	Connected     bool    `json:"connected"`
 	LastError     string  `json:"last_error,omitempty"`
+	// ClockEvents count the clock readings published (see RecordClock).
+	ClockEvents *EventCounts `json:"clock_events,omitempty"`
 }
 
 // Report implements the pipeline's Reporter; it may be called from any
@@ -253,13 +278,21 @@ func (s *Source) Report() (string, any) {
 	if st.LastError != nil {
 		out.LastError = st.LastError.Error()
 	}
+	if s.clock != nil {
+		c := s.clock.events.counts()
+		out.ClockEvents = &c
+	}
 	return "lsl", out
 }
 
-// Close closes the inlet.
+// Close publishes the last clock reading, when recording them, and closes
+// the inlet.
 func (s *Source) Close() error {
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
 	defer cancel()
+	if s.clock != nil {
+		s.clock.Close(ctx)
+	}
 	return s.in.Close(ctx)
 }
 
