@@ -1,6 +1,7 @@
 package dashboard_test
 
 import (
+	"encoding/json"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -20,6 +21,7 @@ import (
 	"github.com/bci-decode/bci-decode/frontend"
 	"github.com/bci-decode/bci-decode/internal/browser"
 	"github.com/bci-decode/bci-decode/internal/testkit"
+	"github.com/bci-decode/bci-decode/lsl"
 )
 
 const intentWait = 15 * time.Second
@@ -174,6 +176,29 @@ func TestPageShowsEverySession(t *testing.T) {
 	one.WaitText("session", "t === 'right'")
 	time.Sleep(300 * time.Millisecond)
 	one.Poll(`!document.querySelector('[data-testid="session-left"]')`)
+}
+
+// TestPageDrawsMarkers: markers on a session's events (as --lsl-markers
+// publishes them) are drawn on the decoded output at the bin they fell in
+// and named under it; one older than the window is counted but not drawn,
+// and a clock reading is not a marker.
+func TestPageDrawsMarkers(t *testing.T) {
+	r := startRun(t, bus.Auth{})
+	p := browser.Open(t, r.page)
+	seq(t, p)
+	now := time.Now()
+	for _, ev := range []any{
+		lsl.Event{Kind: lsl.KindMarker, Time: now.Add(-20 * time.Second).UnixNano(), Stream: "task", Values: []string{"long ago"}},
+		lsl.ClockEvent{Kind: lsl.KindClock, Time: now.UnixNano(), Stream: "neural"},
+		lsl.Event{Kind: lsl.KindMarker, Time: now.Add(-time.Second).UnixNano(), Stream: "task", Values: []string{"trial 1"}},
+		lsl.Event{Kind: lsl.KindMarker, Time: now.UnixNano(), Stream: "task", Values: []string{"target", "3"}},
+	} {
+		b, err := json.Marshal(ev)
+		require.NoError(t, err)
+		require.NoError(t, r.nc.Publish(bus.EventsSubject("demo"), b))
+	}
+	p.WaitText("markers-note", `t.startsWith('3 markers; the last, "target 3", ')`)
+	p.Poll(`document.getElementById("traces").getAttribute("aria-label") === "decoded output against true, 2 markers shown"`)
 }
 
 // chainSource is a continuous source paced in real time that keeps its

@@ -31,7 +31,7 @@ authorization {
     { user: decoder, password: decoder-pass }
     { user: viewer, password: viewer-pass, permissions: {
         publish: { deny: ">" }
-        subscribe: { allow: ["bci.demo.intent", "bci.demo.status", "bci.demo.telemetry", "bci.demo.cursor"] } } }
+        subscribe: { allow: ["bci.demo.intent", "bci.demo.status", "bci.demo.telemetry", "bci.demo.cursor", "bci.demo.events"] } } }
   ]
 }
 `

@@ -8,6 +8,7 @@ import { connect, nkeyAuthenticator } from "./vendor/nats.ws/nats.js";
 const WINDOW_S = 10;        // seconds of history drawn
 const LAT_WINDOW = 3000;    // intents the timing figures cover
 const SILENT_MS = 1000;     // no intent for this long: the banner says so
+const MARKERS_KEPT = 200;   // markers a session keeps for drawing
 const td = new TextDecoder();
 const $ = (id) => document.getElementById(id);
 
@@ -36,7 +37,7 @@ function session(name) {
     name, intents: [], lastSeq: -1, lastRecv: 0, last: null, gaps: 0, count: 0,
     decodeLat: new Ring(LAT_WINDOW), pageLat: new Ring(LAT_WINDOW), step: new Ring(LAT_WINDOW),
     status: null, truth: new Map(), bins: [], shape: null, feed: null, cursor: [], firstRecv: 0,
-    raster: null, rasterCol: 0, chanMax: null,
+    raster: null, rasterCol: 0, chanMax: null, markers: [], markerCount: 0,
   };
   sessions.set(name, s);
   if (!selected) selected = name;
@@ -68,7 +69,7 @@ function onIntent(name, m) {
     s.lastSeq = Math.max(s.lastSeq, in_.seq);
     s.decodeLat.push((in_.decode_time - in_.sample_time) / 1000);
     s.pageLat.push(recv - in_.sample_time / 1000);
-    s.intents.push({ seq: in_.seq, values: in_.values, status: in_.status });
+    s.intents.push({ seq: in_.seq, t: in_.sample_time, values: in_.values, status: in_.status });
     const keep = Math.ceil(WINDOW_S * 1e6 / binUS(s)) + 1;
     if (s.intents.length > keep * 1.5) s.intents.splice(0, s.intents.length - keep);
   }
@@ -79,6 +80,18 @@ function onIntent(name, m) {
 }
 
 function binUS(s) { return s.feed ? s.feed.bin_us : 20000; }
+
+// onEvent keeps a session's markers (an LSL marker stream's, recorded with
+// --lsl-markers); other events (clock readings) are not drawn.
+function onEvent(name, m) {
+  let ev;
+  try { ev = JSON.parse(td.decode(m.data)); } catch { return; }
+  if (ev.kind !== "lsl-marker" || !Array.isArray(ev.values) || !Number.isFinite(ev.time)) return;
+  const s = session(name);
+  s.markers.push({ time: ev.time, label: ev.values.join(" ") });
+  if (s.markers.length > MARKERS_KEPT) s.markers.splice(0, s.markers.length - MARKERS_KEPT);
+  s.markerCount++;
+}
 
 function onStatus(name, m) {
   try { session(name).status = JSON.parse(td.decode(m.data)); } catch { /* not a status */ }
@@ -206,6 +219,34 @@ function drawTraces(s) {
     line(ctx, dec, x0, last, -m, m, box, css("--dec"));
     axisLabel(ctx, (names && names[d]) || (s.last && s.last.kind + " " + d), 4, box[1] + 10);
     axisLabel(ctx, "±" + m.toPrecision(2), 4, box[1] + box[3]);
+  }
+  drawMarkers(s, ctx, x0, last, [36, 0, w - 44, h]);
+}
+
+// drawMarkers draws each marker of the window as a dashed line at the bin
+// it fell in: its time (this machine's clock, as the intents' stamps) is
+// placed by the newest intent's bin end and the bin width.
+function drawMarkers(s, ctx, x0, x1, box) {
+  const newest = s.intents[s.intents.length - 1], binNS = binUS(s) * 1000;
+  const [bx, by, bw, bh] = box;
+  let shown = 0;
+  ctx.save();
+  ctx.setLineDash([4, 3]); ctx.strokeStyle = css("--warn"); ctx.fillStyle = css("--warn"); ctx.font = "11px system-ui";
+  for (const mk of s.markers) {
+    const x = newest.seq - (newest.t - mk.time) / binNS;
+    if (x < x0 || x > x1) continue;
+    const px = bx + (x - x0) / (x1 - x0) * bw;
+    ctx.beginPath(); ctx.moveTo(px, by); ctx.lineTo(px, by + bh); ctx.stroke();
+    ctx.fillText(mk.label.slice(0, 24), px + 3, by + 22);
+    shown++;
+  }
+  ctx.restore();
+  $("traces").setAttribute("aria-label", `decoded output against true, ${shown} marker${shown === 1 ? "" : "s"} shown`);
+  show("markers-note", s.markerCount > 0);
+  if (s.markerCount > 0) {
+    const lastMk = s.markers[s.markers.length - 1];
+    const ago = Math.max(0, (nowUS() - lastMk.time / 1000) / 1e6);
+    text("markers-note", `${s.markerCount} marker${s.markerCount === 1 ? "" : "s"}; the last, "${lastMk.label}", ${ago.toFixed(1)} s ago`);
   }
 }
 
@@ -537,7 +578,7 @@ async function start(creds) {
   watchStatus(nc);
   nc.closed().then((err) => { nc = null; setConn("bad", `closed${err ? ": " + err.message : ""}`); });
   const tok = only || "*";
-  for (const [leaf, fn] of [["intent", onIntent], ["status", onStatus], ["telemetry", onTelemetry], ["cursor", onCursor]]) {
+  for (const [leaf, fn] of [["intent", onIntent], ["status", onStatus], ["telemetry", onTelemetry], ["cursor", onCursor], ["events", onEvent]]) {
     subscribe(`bci.${tok}.${leaf}`, fn).catch((e) => setConn("bad", `subscribe ${leaf}: ${e.message}`));
   }
   listModels();
