@@ -26,27 +26,23 @@ type SessionInfo struct {
 	Shape acquire.Shape `json:"shape"`
 	// Output is how the live run shaped intents; a replay needs the same.
 	Output decoder.OutputOptions `json:"output"`
-	// Clock, when the bins' times came from another clock (an LSL
-	// stream's, say), says how they were mapped to ours.
-	Clock map[string]float64 `json:"clock,omitempty"`
 }
 
 type sessionInfoJSON struct {
-	Channels     int                `json:"channels"`
-	BinWidthNS   int64              `json:"bin_width_ns"`
-	ChannelNames []string           `json:"channel_names,omitempty"`
-	Targets      []string           `json:"targets,omitempty"`
-	OutputKind   decoder.Kind       `json:"output_kind,omitempty"`
-	Limit        float32            `json:"limit,omitempty"`
-	Integrate    bool               `json:"integrate,omitempty"`
-	Clock        map[string]float64 `json:"clock,omitempty"`
+	Channels     int          `json:"channels"`
+	BinWidthNS   int64        `json:"bin_width_ns"`
+	ChannelNames []string     `json:"channel_names,omitempty"`
+	Targets      []string     `json:"targets,omitempty"`
+	OutputKind   decoder.Kind `json:"output_kind,omitempty"`
+	Limit        float32      `json:"limit,omitempty"`
+	Integrate    bool         `json:"integrate,omitempty"`
 }
 
 // MarshalJSON writes the description with plain field names and the bin
 // width in nanoseconds.
 func (s SessionInfo) MarshalJSON() ([]byte, error) {
 	return json.Marshal(sessionInfoJSON{Channels: s.Shape.Channels, BinWidthNS: int64(s.Shape.BinWidth), ChannelNames: s.Shape.ChannelNames,
-		Targets: s.Shape.Targets, OutputKind: s.Output.Kind, Limit: s.Output.Limit, Integrate: s.Output.Integrate, Clock: s.Clock})
+		Targets: s.Shape.Targets, OutputKind: s.Output.Kind, Limit: s.Output.Limit, Integrate: s.Output.Integrate})
 }
 
 // UnmarshalJSON reads what MarshalJSON writes and checks the shape.
@@ -58,7 +54,6 @@ func (s *SessionInfo) UnmarshalJSON(b []byte) error {
 	*s = SessionInfo{
 		Shape:  acquire.Shape{Channels: j.Channels, BinWidth: time.Duration(j.BinWidthNS), ChannelNames: j.ChannelNames, Targets: j.Targets},
 		Output: decoder.OutputOptions{Kind: j.OutputKind, Limit: j.Limit, Integrate: j.Integrate},
-		Clock:  j.Clock,
 	}
 	return s.Shape.Validate()
 }
