@@ -94,6 +94,7 @@ func (w *Worker) resume(ctx context.Context, s Spec, model *decoder.Loaded) (uin
 	if from == 0 {
 		model.Reset()
 	}
+	w.awaitBins(ctx, stream, s.Session, next)
 	if err := catchUp(ctx, stream, s.Session, model, streamSeq, from, next); err != nil {
 		if ctx.Err() != nil {
 			return 0, err
@@ -102,6 +103,31 @@ func (w *Worker) resume(ctx context.Context, s Spec, model *decoder.Loaded) (uin
 		w.opts.Log.Warn().Err(err).Str("session", s.Session).Msg("decoder state only partly restored")
 	}
 	return next, nil
+}
+
+// awaitBins waits, for a lease's life at most, until the recording holds
+// the bin of the last recorded intent. Intents reach the stream as they
+// are published, bins through the previous owner's acknowledged
+// recorder, which may still be sending the last few when the takeover
+// starts (a process that lost its lease under load and stops, say): the
+// catch-up needs them for an exact state.
+func (w *Worker) awaitBins(ctx context.Context, stream jetstream.Stream, name string, next uint64) {
+	ctx, cancel := context.WithTimeout(ctx, w.opts.LeaseTTL)
+	defer cancel()
+	t := time.NewTicker(20 * time.Millisecond)
+	defer t.Stop()
+	var b acquire.Bin
+	for {
+		m, err := stream.GetLastMsgForSubject(ctx, bus.BinsSubject(name))
+		if err == nil && acquire.DecodeBinMessage(m.Data, &b) == nil && b.Seq+1 >= next {
+			return
+		}
+		select {
+		case <-ctx.Done():
+			return // catchUp says what is missing
+		case <-t.C:
+		}
+	}
 }
 
 // catchUp steps the decoder through the recorded bins with seq in
