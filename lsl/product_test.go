@@ -16,8 +16,10 @@ import (
 
 	"github.com/bci-decode/bci-decode/acquire"
 	"github.com/bci-decode/bci-decode/bus"
+	"github.com/bci-decode/bci-decode/dashboard"
 	"github.com/bci-decode/bci-decode/decoder"
 	"github.com/bci-decode/bci-decode/frontend"
+	"github.com/bci-decode/bci-decode/internal/browser"
 	"github.com/bci-decode/bci-decode/internal/testkit"
 	"github.com/bci-decode/bci-decode/pipeline"
 	"github.com/bci-decode/bci-decode/session"
@@ -330,5 +332,52 @@ func TestProductPathsDoNotAllocate(t *testing.T) {
 		if a := testing.AllocsPerRun(500, read); a != 0 {
 			t.Fatalf("%s: %.2f allocations per read, want 0", tc.name, a)
 		}
+	}
+}
+
+// TestDashboardShowsTheLSLSource: the dashboard of a session decoding
+// liblsl's SendData, open in chromium in the test's loopback-only
+// namespace, names the stream and shows its samples, losses and clock
+// offset, from the session's status messages.
+func TestDashboardShowsTheLSLSource(t *testing.T) {
+	browser.Path(t)
+	ctx := testContext(t, 2*time.Minute)
+	start(t, example(t, "SendData"), "bci-dash-neural", "Spikes", "96", "50").expect(t, "Now sending data", 20*time.Second)
+	nc, closeBus, err := bus.Dial(bus.Endpoint{Server: bus.ServerOptions{Listen: "127.0.0.1:0", DataDir: t.TempDir()}, Name: t.Name()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(closeBus)
+	ws, ok := bus.WebSocketURL(nc)
+	if !ok {
+		t.Fatal("the embedded server has no WebSocket listener")
+	}
+	sctx, stop := context.WithCancel(ctx)
+	defer stop()
+	ready, served := make(chan string, 1), make(chan error, 1)
+	go func() {
+		served <- dashboard.Serve(sctx, dashboard.Options{Addr: "127.0.0.1:0", NATS: ws, Ready: func(u string) { ready <- u }})
+	}()
+	s := openStream(t, ctx, "lsl:name='bci-dash-neural'", "lsldash", frontend.Options{})
+	ran := make(chan error, 1)
+	go func() {
+		_, err := session.Run(sctx, session.Options{Session: "lsldash", Source: s, Model: testkit.Kalman(t, acquire.SimConfig{Bins: 2000}),
+			Conn: nc, Realtime: true, Log: testLogger(t)})
+		ran <- err
+	}()
+	var page string
+	select {
+	case page = <-ready:
+	case <-ctx.Done():
+		t.Fatal("the dashboard did not start")
+	}
+	p := browser.Open(t, page+"?session=lsldash")
+	p.WaitText("source", `t.startsWith('LSL "bci-dash-neural": ') && / [0-9]+ samples, [0-9]+ lost, clock offset -?[0-9.]+ ms \(rtt [0-9.]+ ms\)$/.test(t)`)
+	stop()
+	if err := <-ran; err != nil && !errors.Is(err, context.Canceled) {
+		t.Fatalf("session: %v", err)
+	}
+	if err := <-served; err != nil {
+		t.Fatalf("dashboard: %v", err)
 	}
 }

@@ -423,6 +423,25 @@ function drawIdentity(s) {
   const sc = out(st).score;
   text("score", sc ? `R² ${sc.r2.toFixed(3)} over ${sc.n} bins` : "—");
   text("shadow", shadowText(out(st).shadow));
+  const [src, cls] = sourceText(st.source);
+  text("source", src);
+  prop("source", "className", cls);
+}
+
+// sourceText says how the input is doing, and a class to colour it by,
+// from the source's report in status: an LSL stream's connection, losses
+// and clock offset (the report of a continuous stream's signal chain
+// nests the stream's own), a stream's clock jumps.
+function sourceText(src) {
+  if (!src) return ["—", ""];
+  const lsl = src.source && src.source.samples !== undefined ? src.source : src.samples !== undefined ? src : null;
+  if (lsl) {
+    const name = `LSL "${lsl.stream}"`, lost = lsl.lost_samples + lsl.dropped_stale;
+    if (!lsl.connected) return [`${name}: disconnected${lsl.last_error ? ` (${lsl.last_error})` : ""}`, "bad"];
+    return [`${name}: ${lsl.samples} samples, ${lost} lost, clock offset ${lsl.clock_offset_ms.toFixed(2)} ms (rtt ${lsl.rtt_ms.toFixed(2)} ms)`, lost ? "warn" : ""];
+  }
+  if (src.time_jumps) return [`${src.time_jumps} clock jumps (${src.time_jumped_ms.toFixed(1)} ms)`, "warn"];
+  return ["ok", ""];
 }
 
 // shadowText names the model decoding beside the live one (--shadow) and
