@@ -94,7 +94,9 @@ func (w *Worker) resume(ctx context.Context, s Spec, model *decoder.Loaded) (uin
 	if from == 0 {
 		model.Reset()
 	}
-	w.awaitBins(ctx, stream, s.Session, next)
+	if from < next {
+		w.awaitBins(ctx, stream, s.Session, next, in.Process)
+	}
 	if err := catchUp(ctx, stream, s.Session, model, streamSeq, from, next); err != nil {
 		if ctx.Err() != nil {
 			return 0, err
@@ -105,13 +107,29 @@ func (w *Worker) resume(ctx context.Context, s Spec, model *decoder.Loaded) (uin
 	return next, nil
 }
 
-// awaitBins waits, for a lease's life at most, until the recording holds
-// the bin of the last recorded intent. Intents reach the stream as they
-// are published, bins through the previous owner's acknowledged
-// recorder, which may still be sending the last few when the takeover
-// starts (a process that lost its lease under load and stops, say): the
-// catch-up needs them for an exact state.
-func (w *Worker) awaitBins(ctx context.Context, stream jetstream.Stream, name string, next uint64) {
+// alive reports whether the session's previous owner may still be
+// recording: it is this worker (an earlier run of the session, whose lease
+// lapsed under load), or its heartbeat has not expired. A dead owner's
+// unacknowledged bins are lost; waiting for them would only lengthen the
+// outage.
+func (w *Worker) alive(ctx context.Context, owner string) bool {
+	if owner == w.opts.ID {
+		return true
+	}
+	if owner == "" {
+		return false
+	}
+	_, err := w.b.Workers.Get(ctx, owner)
+	return err == nil
+}
+
+// awaitBins waits, for a lease's life at most and while the previous
+// owner is alive, until the recording holds the bin of the last recorded
+// intent. Intents reach the stream as they are published, bins through
+// the owner's acknowledged recorder, which may still be sending the last
+// few when the takeover starts (a process that lost its lease under load
+// and stops, say): the catch-up needs them for an exact state.
+func (w *Worker) awaitBins(ctx context.Context, stream jetstream.Stream, name string, next uint64, owner string) {
 	ctx, cancel := context.WithTimeout(ctx, w.opts.LeaseTTL)
 	defer cancel()
 	t := time.NewTicker(20 * time.Millisecond)
@@ -119,7 +137,7 @@ func (w *Worker) awaitBins(ctx context.Context, stream jetstream.Stream, name st
 	var b acquire.Bin
 	for {
 		m, err := stream.GetLastMsgForSubject(ctx, bus.BinsSubject(name))
-		if err == nil && acquire.DecodeBinMessage(m.Data, &b) == nil && b.Seq+1 >= next {
+		if err == nil && acquire.DecodeBinMessage(m.Data, &b) == nil && b.Seq+1 >= next || !w.alive(ctx, owner) {
 			return
 		}
 		select {
