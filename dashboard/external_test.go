@@ -21,7 +21,9 @@ import (
 
 // viewerConfig is a nats-server configuration with a decoder user that may
 // do anything and a viewer that may only read session demo: it publishes
-// nothing, so it cannot send control requests.
+// nothing, so it cannot send control requests. The narrow viewer may not
+// read the session's events either (credentials from before the page drew
+// markers).
 const viewerConfig = `
 listen: %q
 jetstream { store_dir: %q }
@@ -32,6 +34,9 @@ authorization {
     { user: viewer, password: viewer-pass, permissions: {
         publish: { deny: ">" }
         subscribe: { allow: ["bci.demo.intent", "bci.demo.status", "bci.demo.telemetry", "bci.demo.cursor", "bci.demo.events"] } } }
+    { user: narrow, password: narrow-pass, permissions: {
+        publish: { deny: ">" }
+        subscribe: { allow: ["bci.demo.intent", "bci.demo.status", "bci.demo.telemetry", "bci.demo.cursor"] } } }
   ]
 }
 `
@@ -48,7 +53,8 @@ func freeAddr(t *testing.T) *net.TCPAddr {
 // nats-server (the page reaching its WebSocket listener, as --http-nats-ws
 // sets) with a viewer that may read the session but not control it: the
 // page follows the session, and its pause is refused and changes nothing;
-// asking for every session it gets none.
+// asking for every session it gets none. A viewer that may not read the
+// events still follows the session, and the page says it has no markers.
 func TestPageGetsOnlyWhatItsCredentialsAllow(t *testing.T) {
 	bin, err := exec.LookPath("nats-server")
 	if err != nil {
@@ -109,4 +115,12 @@ func TestPageGetsOnlyWhatItsCredentialsAllow(t *testing.T) {
 	r.intents.waitFor(t, mark+25, intentWait, func(decoder.Intent) bool { return true })
 	assert.Equal(t, "—", all.Text("intent-seq"))
 	all.Poll(`!document.querySelector('[data-testid="session-other"]')`)
+
+	narrow := browser.Open(t, r.page+"?session=demo")
+	narrow.Do(chromedp.SendKeys(browser.ByTestID("cred-user"), "narrow"), chromedp.SendKeys(browser.ByTestID("cred-password"), "narrow-pass"))
+	narrow.Click("connect")
+	narrow.WaitText("markers-note", "t === 'no markers: these credentials may not read bci.demo.events'")
+	first = seq(t, narrow)
+	narrow.WaitText("intent-seq", fmt.Sprintf("+t > %d", first))
+	assert.Equal(t, "connected", narrow.Text("conn"))
 }

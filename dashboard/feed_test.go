@@ -187,6 +187,8 @@ func TestFeedCountsSpikes(t *testing.T) {
 // decoded elsewhere (a promoted shadow) counts its spikes from its own
 // start. The first bin it decodes live carries no count rather than all
 // those spikes as one step's; from the next bin on, each carries its own.
+// A fresh network's first bin is counted, with two network steps per bin
+// as with one.
 func TestFeedCountsOnlyTheBinAfterASwap(t *testing.T) {
 	nc := testkit.Connect(t, testkit.Server(t, bus.ServerOptions{}).ClientURL())
 	msgs := collect(t, nc, "swap")
@@ -195,7 +197,7 @@ func TestFeedCountsOnlyTheBinAfterASwap(t *testing.T) {
 	var models [2]*decoder.Loaded
 	var nets [2]*decoder.SNN
 	for i := range models {
-		d, _, err := decoder.FitSNN(context.Background(), set, decoder.SNNOptions{Hidden: []int{16}, Seed: uint64(i + 1), Train: snn.TrainOptions{Epochs: 1}})
+		d, _, err := decoder.FitSNN(context.Background(), set, decoder.SNNOptions{Hidden: []int{16}, Seed: uint64(i + 1), Substeps: 2 - i, Train: snn.TrainOptions{Epochs: 1}})
 		require.NoError(t, err)
 		nets[i], models[i] = d, testkit.Loaded(t, d, info)
 	}
@@ -232,6 +234,8 @@ func TestFeedCountsOnlyTheBinAfterASwap(t *testing.T) {
 		case m := <-msgs:
 			for _, b := range m.Bins {
 				switch {
+				case b.Seq == 0:
+					assert.NotNil(t, b.Spikes, "the first bin of a fresh network with two steps per bin")
 				case b.Seq == before:
 					assert.Nil(t, b.Spikes, "the first bin after the swap")
 				case b.Seq > before:

@@ -36,9 +36,10 @@ type ClockEvent struct {
 }
 
 // clockRecorder publishes a source's clock readings on its session's
-// events subject: every clock-offset probe's result, and a last reading
-// when the source closes, so that readings bracket every bin. It runs on
-// its own goroutine, which Close waits for.
+// events subject: each new clock-offset estimate, looked for as often as
+// the inlet probes, and a last reading when the source closes, so that
+// readings bracket every bin. It runs on its own goroutine, which stop
+// waits for.
 type clockRecorder struct {
 	in     *Inlet
 	events *eventPublisher
@@ -50,7 +51,7 @@ type clockRecorder struct {
 // startClockRecorder starts recording in's clock readings for session.
 func startClockRecorder(nc *nats.Conn, session string, in *Inlet, every time.Duration, log zerolog.Logger) (*clockRecorder, error) {
 	if err := bus.ValidateSession(session); err != nil {
-		return nil, err
+		return nil, fmt.Errorf("lsl clock events: %w", err)
 	}
 	js, err := jetstream.New(nc)
 	if err != nil {
@@ -92,9 +93,15 @@ func (c *clockRecorder) publish(ctx context.Context, est TimeEstimate) {
 	c.events.publish(ctx, &ev, "lsl-clock-"+info.UID+"-"+strconv.FormatInt(ev.Time, 10))
 }
 
-// Close stops the recorder and publishes the last reading.
-func (c *clockRecorder) Close(ctx context.Context) {
+// stop ends the recorder's goroutine.
+func (c *clockRecorder) stop() {
 	c.cancel()
 	<-c.done
+}
+
+// publishLast publishes the last reading; the inlet may be closed.
+func (c *clockRecorder) publishLast() {
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+	defer cancel()
 	c.publish(ctx, c.in.TimeCorrection())
 }

@@ -91,7 +91,11 @@ func TestClockRecordedAsEvents(t *testing.T) {
 	if st == nil || st.Recorded < 1 || st.Recorded != st.Published || st.Errors != 0 {
 		t.Fatalf("clock events in the summary %+v, want at least one, all recorded", st)
 	}
-	events := recordedEvents[ClockEvent](t, ctx, nc, res.Session, int(st.Recorded)+1) // and the last, at Close
+	n := eventCount(t, ctx, nc, res.Session) // the summary's, a later tick's and the last, at Close
+	if n < int(st.Recorded)+1 {
+		t.Fatalf("the recording holds %d clock readings, the summary counted %d and one came at close", n, st.Recorded)
+	}
+	events := recordedEvents[ClockEvent](t, ctx, nc, res.Session, n)
 	for i, ev := range events {
 		local := FromUnixNano(ev.Time)
 		if ev.Kind != KindClock || ev.Stream != "bci-clk-neural" || !(ev.RTT > 0) || math.Abs(ev.LSLTime-local) > 1e-3 ||
@@ -112,6 +116,24 @@ func matches(sent []string, events []Event) bool {
 		}
 	}
 	return true
+}
+
+// eventCount is the number of events a session's recording holds.
+func eventCount(t *testing.T, ctx context.Context, nc *nats.Conn, sess string) int {
+	t.Helper()
+	js, err := jetstream.New(nc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	stream, err := js.Stream(ctx, bus.StreamName(sess))
+	if err != nil {
+		t.Fatal(err)
+	}
+	info, err := stream.Info(ctx, jetstream.WithSubjectFilter(bus.EventsSubject(sess)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return int(info.State.Subjects[bus.EventsSubject(sess)])
 }
 
 // recordedEvents reads the n events a session's recording kept.

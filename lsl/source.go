@@ -186,9 +186,13 @@ func toMicrovolts(chs []Channel, n int) []float32 {
 }
 
 // RecordClock publishes the stream's clock readings on session's events
-// subject until the source closes: every clock-offset probe's result (each
-// TimeUpdateInterval) and a last one at Close.
+// subject until the source closes: each new clock-offset estimate (looked
+// for every TimeUpdateInterval) and a last one at Close. Publishing
+// failures are counted in the source's report (ClockEvents).
 func (s *Source) RecordClock(nc *nats.Conn, session string) error {
+	if s.clock != nil {
+		return fmt.Errorf("lsl source %s: already recording its clock", s.query)
+	}
 	c, err := startClockRecorder(nc, session, s.in, s.in.cfg.TimeUpdateInterval, zerolog.Nop())
 	if err != nil {
 		return err
@@ -285,15 +289,18 @@ func (s *Source) Report() (string, any) {
 	return "lsl", out
 }
 
-// Close publishes the last clock reading, when recording them, and closes
-// the inlet.
+// Close closes the inlet and then, when recording the stream's clock,
+// publishes the last reading.
 func (s *Source) Close() error {
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
 	defer cancel()
-	if s.clock != nil {
-		s.clock.Close(ctx)
+	if s.clock == nil {
+		return s.in.Close(ctx)
 	}
-	return s.in.Close(ctx)
+	s.clock.stop()
+	err := s.in.Close(ctx)
+	s.clock.publishLast() // with a time of its own: a slow bus must not cut the inlet's close short
+	return err
 }
 
 // FrameSource reads a continuous stream as frames; it implements

@@ -440,5 +440,9 @@ func Evaluate(m *Model, d *Data, loss Loss) (meanLoss, r2 float64, err error) {
 			acc.Add(p32, y32)
 		}
 	}
-	return meanLoss, acc.Result().MeanDefinedR2(), nil
+	res := acc.Result()
+	if res.N < n {
+		return meanLoss, math.NaN(), nil // a step diverged: no R² to speak of
+	}
+	return meanLoss, res.MeanDefinedR2(), nil
 }

@@ -16,6 +16,7 @@ const params = new URLSearchParams(location.search);
 const only = params.get("session"); // watch one session (narrow permissions)
 let nc = null;
 let selected = only;
+let eventsRefused = false; // these credentials may not read the events
 const sessions = new Map();
 
 // A ring of numbers: latencies, step times.
@@ -200,6 +201,7 @@ function axisLabel(ctx, text, x, y) {
 
 function drawTraces(s) {
   const [ctx, w, h] = fit($("traces"));
+  markersNote(s);
   if (!s.intents.length) return;
   const dims = s.intents[s.intents.length - 1].values.length;
   const last = s.lastSeq, span = Math.ceil(WINDOW_S * 1e6 / binUS(s)), x0 = last - span;
@@ -242,12 +244,17 @@ function drawMarkers(s, ctx, x0, x1, box) {
   }
   ctx.restore();
   $("traces").setAttribute("aria-label", `decoded output against true, ${shown} marker${shown === 1 ? "" : "s"} shown`);
-  show("markers-note", s.markerCount > 0);
-  if (s.markerCount > 0) {
-    const lastMk = s.markers[s.markers.length - 1];
-    const ago = Math.max(0, (nowUS() - lastMk.time / 1000) / 1e6);
-    text("markers-note", `${s.markerCount} marker${s.markerCount === 1 ? "" : "s"}; the last, "${lastMk.label}", ${ago.toFixed(1)} s ago`);
-  }
+}
+
+// markersNote names the session's last marker, or says the credentials
+// may not read markers.
+function markersNote(s) {
+  show("markers-note", eventsRefused || s.markerCount > 0);
+  if (eventsRefused) { text("markers-note", `no markers: these credentials may not read bci.${s.name}.events`); return; }
+  if (!s.markerCount) return;
+  const lastMk = s.markers[s.markers.length - 1];
+  const ago = Math.max(0, (nowUS() - lastMk.time / 1000) / 1e6);
+  text("markers-note", `${s.markerCount} marker${s.markerCount === 1 ? "" : "s"}; the last, "${lastMk.label}", ${ago.toFixed(1)} s ago`);
 }
 
 function drawCursor(s) {
@@ -435,12 +442,14 @@ function drawIdentity(s) {
 function sourceText(src) {
   if (!src) return ["—", ""];
   const lsl = src.source && src.source.samples !== undefined ? src.source : src.samples !== undefined ? src : null;
+  const jumps = src.time_jumps ? `${src.time_jumps} clock jumps (${src.time_jumped_ms.toFixed(1)} ms)` : "";
   if (lsl) {
     const name = `LSL "${lsl.stream}"`, lost = lsl.lost_samples + lsl.dropped_stale;
     if (!lsl.connected) return [`${name}: disconnected${lsl.last_error ? ` (${lsl.last_error})` : ""}`, "bad"];
-    return [`${name}: ${lsl.samples} samples, ${lost} lost, clock offset ${lsl.clock_offset_ms.toFixed(2)} ms (rtt ${lsl.rtt_ms.toFixed(2)} ms)`, lost ? "warn" : ""];
+    const txt = `${name}: ${lsl.samples} samples, ${lost} lost, clock offset ${lsl.clock_offset_ms.toFixed(2)} ms (rtt ${lsl.rtt_ms.toFixed(2)} ms)`;
+    return [jumps ? `${txt}; ${jumps}` : txt, lost || jumps ? "warn" : ""];
   }
-  if (src.time_jumps) return [`${src.time_jumps} clock jumps (${src.time_jumped_ms.toFixed(1)} ms)`, "warn"];
+  if (jumps) return [jumps, "warn"];
   return ["ok", ""];
 }
 
@@ -597,9 +606,13 @@ async function start(creds) {
   watchStatus(nc);
   nc.closed().then((err) => { nc = null; setConn("bad", `closed${err ? ": " + err.message : ""}`); });
   const tok = only || "*";
-  for (const [leaf, fn] of [["intent", onIntent], ["status", onStatus], ["telemetry", onTelemetry], ["cursor", onCursor], ["events", onEvent]]) {
+  for (const [leaf, fn] of [["intent", onIntent], ["status", onStatus], ["telemetry", onTelemetry], ["cursor", onCursor]]) {
     subscribe(`bci.${tok}.${leaf}`, fn).catch((e) => setConn("bad", `subscribe ${leaf}: ${e.message}`));
   }
+  // Markers are optional: credentials that may not read them still follow
+  // the session.
+  eventsRefused = false;
+  subscribe(`bci.${tok}.events`, onEvent).catch(() => { eventsRefused = true; dirty = true; });
   listModels();
 }
 
