@@ -118,8 +118,8 @@ func matches(sent []string, events []Event) bool {
 	return true
 }
 
-// eventCount is the number of events a session's recording holds.
-func eventCount(t *testing.T, ctx context.Context, nc *nats.Conn, sess string) int {
+// sessionStream opens the stream recording a session.
+func sessionStream(t *testing.T, ctx context.Context, nc *nats.Conn, sess string) jetstream.Stream {
 	t.Helper()
 	js, err := jetstream.New(nc)
 	if err != nil {
@@ -129,7 +129,13 @@ func eventCount(t *testing.T, ctx context.Context, nc *nats.Conn, sess string) i
 	if err != nil {
 		t.Fatal(err)
 	}
-	info, err := stream.Info(ctx, jetstream.WithSubjectFilter(bus.EventsSubject(sess)))
+	return stream
+}
+
+// eventCount is the number of events a session's recording holds.
+func eventCount(t *testing.T, ctx context.Context, nc *nats.Conn, sess string) int {
+	t.Helper()
+	info, err := sessionStream(t, ctx, nc, sess).Info(ctx, jetstream.WithSubjectFilter(bus.EventsSubject(sess)))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -139,15 +145,7 @@ func eventCount(t *testing.T, ctx context.Context, nc *nats.Conn, sess string) i
 // recordedEvents reads the n events a session's recording kept.
 func recordedEvents[T any](t *testing.T, ctx context.Context, nc *nats.Conn, sess string, n int) []T {
 	t.Helper()
-	js, err := jetstream.New(nc)
-	if err != nil {
-		t.Fatal(err)
-	}
-	stream, err := js.Stream(ctx, bus.StreamName(sess))
-	if err != nil {
-		t.Fatal(err)
-	}
-	c, err := stream.OrderedConsumer(ctx, jetstream.OrderedConsumerConfig{FilterSubjects: []string{bus.EventsSubject(sess)}})
+	c, err := sessionStream(t, ctx, nc, sess).OrderedConsumer(ctx, jetstream.OrderedConsumerConfig{FilterSubjects: []string{bus.EventsSubject(sess)}})
 	if err != nil {
 		t.Fatal(err)
 	}
