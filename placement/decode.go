@@ -9,6 +9,7 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/bci-decode/bci-decode/acquire"
@@ -31,12 +32,8 @@ func (w *Worker) decode(ctx context.Context, s Spec) error {
 	if err != nil {
 		return fmt.Errorf("resume %s: %w", s.Session, err)
 	}
-	sim, err := acquire.NewSimulator(acquire.SimConfig{Seed: s.Seed, PopulationSeed: s.PopulationSeed,
-		Channels: s.Channels, BinWidth: time.Duration(s.BinWidthNS), StartTime: s.EpochNS})
+	sim, err := s.simulator(next)
 	if err != nil {
-		return err
-	}
-	if err := sim.Skip(next); err != nil {
 		return err
 	}
 	if next > 0 {
@@ -46,7 +43,7 @@ func (w *Worker) decode(ctx context.Context, s Spec) error {
 		Session: s.Session, Conn: w.nc,
 		Source: acquire.PacedWallClock(sim, w.clock), Realtime: true,
 		Model: model, Record: true, Append: true, Replicas: s.Replicas,
-		MsgIDPrefix:   s.Session + ":" + strconv.FormatInt(s.EpochNS, 10) + ":",
+		MsgIDPrefix:   s.msgIDPrefix(),
 		SnapshotEvery: s.SnapshotEvery,
 		Process:       w.opts.ID, Takeover: next > 0,
 		Outputs: w.opts.Outputs, Services: w.opts.Services,
@@ -55,9 +52,29 @@ func (w *Worker) decode(ctx context.Context, s Spec) error {
 	return err
 }
 
+// simulator returns the session's simulated array from bin seq on.
+func (s Spec) simulator(seq uint64) (*acquire.Simulator, error) {
+	sim, err := acquire.NewSimulator(acquire.SimConfig{Seed: s.Seed, PopulationSeed: s.PopulationSeed,
+		Channels: s.Channels, BinWidth: time.Duration(s.BinWidthNS), StartTime: s.EpochNS})
+	if err != nil {
+		return nil, err
+	}
+	if err := sim.Skip(seq); err != nil {
+		return nil, err
+	}
+	return sim, nil
+}
+
+// msgIDPrefix starts the message ids of the session's recorded bins, the
+// same for every process that decodes it, so a bin recorded twice (by a
+// new owner filling the recording, and late by the old one) is stored once.
+func (s Spec) msgIDPrefix() string {
+	return s.Session + ":" + strconv.FormatInt(s.EpochNS, 10) + ":"
+}
+
 // resume finds where the session stopped (the seq after its last published
 // intent) and brings the decoder's state there: from the last checkpoint
-// recorded before that point, then through the bins recorded since.
+// recorded before that point, then through the bins since.
 func (w *Worker) resume(ctx context.Context, s Spec, model *decoder.Loaded) (uint64, error) {
 	stream, err := w.js.Stream(ctx, bus.StreamName(s.Session))
 	if errors.Is(err, jetstream.ErrStreamNotFound) {
@@ -94,89 +111,96 @@ func (w *Worker) resume(ctx context.Context, s Spec, model *decoder.Loaded) (uin
 	if from == 0 {
 		model.Reset()
 	}
-	if from < next {
-		w.awaitBins(ctx, stream, s.Session, next, in.Process)
+	filled, err := w.catchUp(ctx, stream, s, model, streamSeq, from, next)
+	if err != nil {
+		return 0, fmt.Errorf("catch up on bins %d-%d: %w", from, next-1, err)
 	}
-	if err := catchUp(ctx, stream, s.Session, model, streamSeq, from, next); err != nil {
-		if ctx.Err() != nil {
-			return 0, err
-		}
-		// Decoding on from an approximate state beats not decoding.
-		w.opts.Log.Warn().Err(err).Str("session", s.Session).Msg("decoder state only partly restored")
+	if filled > 0 {
+		w.opts.Log.Info().Str("session", s.Session).Int("bins", filled).Msg("recorded the bins the previous owner had not")
 	}
 	return next, nil
 }
 
-// alive reports whether the session's previous owner may still be
-// recording: it is this worker (an earlier run of the session, whose lease
-// lapsed under load), or its heartbeat has not expired. A dead owner's
-// unacknowledged bins are lost; waiting for them would only lengthen the
-// outage.
-func (w *Worker) alive(ctx context.Context, owner string) bool {
-	if owner == w.opts.ID {
-		return true
-	}
-	if owner == "" {
-		return false
-	}
-	_, err := w.b.Workers.Get(ctx, owner)
-	return err == nil
-}
-
-// awaitBins waits, for a lease's life at most and while the previous
-// owner is alive, until the recording holds the bin of the last recorded
-// intent. Intents reach the stream as they are published, bins through
-// the owner's acknowledged recorder, which may still be sending the last
-// few when the takeover starts (a process that lost its lease under load
-// and stops, say): the catch-up needs them for an exact state.
-func (w *Worker) awaitBins(ctx context.Context, stream jetstream.Stream, name string, next uint64, owner string) {
-	ctx, cancel := context.WithTimeout(ctx, w.opts.LeaseTTL)
-	defer cancel()
-	t := time.NewTicker(20 * time.Millisecond)
-	defer t.Stop()
-	var b acquire.Bin
-	for {
-		m, err := stream.GetLastMsgForSubject(ctx, bus.BinsSubject(name))
-		if err == nil && acquire.DecodeBinMessage(m.Data, &b) == nil && b.Seq+1 >= next || !w.alive(ctx, owner) {
-			return
-		}
-		select {
-		case <-ctx.Done():
-			return // catchUp says what is missing
-		case <-t.C:
-		}
-	}
-}
-
-// catchUp steps the decoder through the recorded bins with seq in
-// [from, to), reading the stream from stream sequence start on and
-// publishing nothing.
-func catchUp(ctx context.Context, stream jetstream.Stream, name string, model *decoder.Loaded, start, from, to uint64) error {
+// catchUp steps the decoder through bins [from, to), made again from the
+// session's simulator: they are the spec's, the same whoever makes them.
+// Those the recording lacks (from stream sequence start on) it records:
+// the previous owner decoded them, and published their intents, but died
+// before their bins were acknowledged, or is still sending them. So the
+// decoder's state is exact and the recording whole, and a bin the old
+// owner still gets stored is stored once (same message id). A recording
+// it cannot read or write costs the filling, not the catch-up. It returns
+// how many bins it recorded.
+func (w *Worker) catchUp(ctx context.Context, stream jetstream.Stream, s Spec, model *decoder.Loaded, start, from, to uint64) (int, error) {
 	if from >= to {
-		return nil
+		return 0, nil
 	}
-	r, err := bus.ReadSubject(ctx, stream, bus.BinsSubject(name), start)
+	log := w.opts.Log.With().Str("session", s.Session).Logger()
+	have, err := recordedSeqs(ctx, stream, s.Session, start, from, to)
+	fill := err == nil
+	if !fill {
+		log.Warn().Err(err).Msg("the recording could not be read: the bins it lacks are not recorded again")
+	}
+	sim, err := s.simulator(from)
 	if err != nil {
-		return err
+		return 0, err
 	}
-	defer r.Close()
 	out := make([]float32, model.Outputs())
 	var b acquire.Bin
-	for want := from; want < to; {
+	filled := 0
+	for seq := from; seq < to; seq++ {
+		if err := sim.ReadBin(ctx, &b); err != nil {
+			return filled, err
+		}
+		model.Step(b.Features, out)
+		if !fill || have[seq] {
+			continue
+		}
+		if err := w.recordBin(ctx, s, &b); err != nil {
+			log.Warn().Err(err).Msg("the recording keeps a gap")
+			fill = false
+			continue
+		}
+		filled++
+	}
+	return filled, nil
+}
+
+// recordedSeqs returns the seqs in [from, to) of the bins the recording
+// holds from stream sequence start on.
+func recordedSeqs(ctx context.Context, stream jetstream.Stream, name string, start, from, to uint64) (map[uint64]bool, error) {
+	r, err := bus.ReadSubject(ctx, stream, bus.BinsSubject(name), start)
+	if err != nil {
+		return nil, err
+	}
+	defer r.Close()
+	have := map[uint64]bool{}
+	for {
 		m, err := r.Next(ctx)
 		if errors.Is(err, io.EOF) {
-			return fmt.Errorf("the recording lacks bins %d-%d to catch up on", want, to-1)
+			return have, nil
 		}
 		if err != nil {
-			return err
+			return nil, err
 		}
-		if err := acquire.DecodeBinMessage(m.Data(), &b); err != nil {
-			return fmt.Errorf("%s: %w", r.Where(m), err)
+		seq, ok := acquire.BinMessageSeq(m.Data())
+		if !ok {
+			return nil, fmt.Errorf("%s: not a bin", r.Where(m))
 		}
-		if b.Seq == want {
-			model.Step(b.Features, out)
-			want++
+		if seq >= from && seq < to {
+			have[seq] = true
 		}
+	}
+}
+
+// recordBin records b as the session's recorder would have.
+func (w *Worker) recordBin(ctx context.Context, s Spec, b *acquire.Bin) error {
+	seq := strconv.FormatUint(b.Seq, 10)
+	m := nats.NewMsg(bus.BinsSubject(s.Session))
+	m.Data = acquire.AppendBinMessage(nil, b)
+	m.Header.Set(bus.HeaderSeq, seq)
+	m.Header.Set(nats.MsgIdHdr, s.msgIDPrefix()+seq)
+	if _, err := w.js.PublishMsg(ctx, m); err != nil {
+		return fmt.Errorf("record bin %d: %w", b.Seq, err)
 	}
 	return nil
 }

@@ -18,108 +18,94 @@ import (
 	"github.com/bci-decode/bci-decode/internal/testkit"
 )
 
-// TestResumeWaitsForTheLastBins: when a session is taken over, its last
-// intent can be in the recording before the previous owner's recorder has
-// got the last bins acknowledged. While that owner lives, the takeover
-// waits for them, so the decoder's state after the catch-up is the one the
-// previous owner had, to the bit. A dead owner's missing bins are not
-// waited for: the takeover goes on at once, from an approximate state.
-func TestResumeWaitsForTheLastBins(t *testing.T) {
-	const ttl = 2 * time.Second
+// TestResumeFillsTheBinsTheRecordingLacks: a session's previous owner
+// published intents up to seq 59 but got bins only up to 56 acknowledged
+// before it died (its last bins were in flight). The takeover makes bins
+// 57-59 again from the session's simulator: the decoder's state is the
+// one the previous owner had, to the bit, and the recording holds every
+// bin once, even when some of the old owner's bins arrive after all.
+func TestResumeFillsTheBinsTheRecordingLacks(t *testing.T) {
 	ctx := context.Background()
 	nc := testkit.Connect(t, testkit.Server(t, bus.ServerOptions{}).ClientURL())
 	js, err := jetstream.New(nc)
 	require.NoError(t, err)
-	b, err := OpenBuckets(ctx, js, ttl, 1)
-	require.NoError(t, err)
-	_, err = b.Workers.Put(ctx, "alive", []byte(`{"id":"alive"}`))
-	require.NoError(t, err)
-	w := &Worker{js: js, b: b, opts: WorkerOptions{ID: "next", LeaseTTL: ttl, Log: zerolog.Nop()}}
 	model := testkit.Kalman(t, acquire.SimConfig{Seed: 1, Bins: 2000})
-	for _, tc := range []struct {
-		owner string
-		exact bool
-	}{{"alive", true}, {"dead", false}} {
-		t.Run(tc.owner, func(t *testing.T) {
-			r := recordTakeover(t, js, "takeover-"+tc.owner, tc.owner)
-			resumed := &decoder.Loaded{Decoder: clone(model), Hash: model.Hash, Info: model.Info}
-			t0 := time.Now()
-			next, err := w.resume(ctx, Spec{Session: r.session}, resumed)
-			took := time.Since(t0)
-			require.NoError(t, err)
-			require.NoError(t, <-r.late)
-			require.Equal(t, uint64(len(r.bins)-1), next)
-			want, got := r.nextOutputs(clone(model), resumed)
-			if tc.exact {
-				assert.Equal(t, want, got, "outputs after the takeover against the previous owner's state")
-				return
-			}
-			assert.Less(t, took, ttl/2, "no wait for a dead owner's bins")
-			assert.NotEqual(t, want, got, "without its last bins the state is approximate")
-		})
+	spec := Spec{Session: "takeover", Model: model.Hash, Channels: 96, BinWidthNS: 20e6, Seed: 2, PopulationSeed: 1, EpochNS: 1795500000000000000, Replicas: 1}
+	sim, err := spec.simulator(0)
+	require.NoError(t, err)
+	_, err = bus.EnsureStream(ctx, js, spec.Session, bus.SessionInfo{Shape: sim.Shape()}, 1)
+	require.NoError(t, err)
+	const next, recorded = 60, 57
+	bins := make([]acquire.Bin, next+1)
+	for i := range bins {
+		require.NoError(t, sim.ReadBin(ctx, &bins[i]))
+		bins[i].Features = append([]float32(nil), bins[i].Features...)
+	}
+	w := &Worker{js: js, opts: WorkerOptions{ID: "new", LeaseTTL: 2 * time.Second, Log: zerolog.Nop()}}
+	oldOwner := func(seqs ...int) {
+		for _, i := range seqs {
+			require.NoError(t, w.recordBin(ctx, spec, &bins[i]))
+		}
+	}
+	for i := range recorded {
+		oldOwner(i)
+	}
+	for seq := range uint64(next) {
+		in, err := json.Marshal(decoder.Intent{Seq: seq, Process: "old"})
+		require.NoError(t, err)
+		_, err = js.Publish(ctx, bus.IntentSubject(spec.Session), in)
+		require.NoError(t, err)
+	}
+
+	resumed := &decoder.Loaded{Decoder: clone(model), Hash: model.Hash, Info: model.Info}
+	got, err := w.resume(ctx, spec, resumed)
+	require.NoError(t, err)
+	require.Equal(t, uint64(next), got)
+	oldOwner(recorded, next-1) // two of the old owner's bins, late
+
+	want := clone(model)
+	want.Reset()
+	out := make([]float32, want.Outputs())
+	for _, b := range bins[:next] {
+		want.Step(b.Features, out)
+	}
+	gout := make([]float32, want.Outputs())
+	want.Step(bins[next].Features, out)
+	resumed.Step(bins[next].Features, gout)
+	for i := range out {
+		assert.Equal(t, math.Float32bits(out[i]), math.Float32bits(gout[i]), "output %d after the takeover: %v, the previous owner's state gives %v", i, gout, out)
+	}
+
+	stream, err := js.Stream(ctx, bus.StreamName(spec.Session))
+	require.NoError(t, err)
+	info, err := stream.Info(ctx, jetstream.WithSubjectFilter(bus.BinsSubject(spec.Session)))
+	require.NoError(t, err)
+	assert.Equal(t, uint64(next), info.State.Subjects[bus.BinsSubject(spec.Session)], "every bin once")
+	have, err := recordedSeqs(ctx, stream, spec.Session, 1, 0, next)
+	require.NoError(t, err)
+	assert.Len(t, have, next)
+	for _, i := range []int{recorded, next - 1} {
+		m, err := stream.GetMsg(ctx, seqOf(t, stream, spec.Session, uint64(i)))
+		require.NoError(t, err)
+		assert.Equal(t, acquire.AppendBinMessage(nil, &bins[i]), m.Data, "bin %d as the previous owner made it", i)
 	}
 }
 
 func clone(m *decoder.Loaded) decoder.Decoder { return m.Decoder.(decoder.Cloner).Clone() }
 
-// takeover is a session's recording as a takeover finds it: every intent
-// up to the last, and all bins but the last three, which the previous
-// owner's recorder sends 300 ms later.
-type takeover struct {
-	session string
-	bins    []acquire.Bin // the recorded ones and one more
-	late    chan error    // the late bins' publishing, once done
-}
-
-func recordTakeover(t *testing.T, js jetstream.JetStream, session, owner string) *takeover {
+// seqOf returns the stream sequence of a session's recorded bin.
+func seqOf(t *testing.T, stream jetstream.Stream, session string, bin uint64) uint64 {
 	t.Helper()
-	ctx := context.Background()
-	sim, err := acquire.NewSimulator(acquire.SimConfig{Seed: 2, PopulationSeed: 1, Bins: 200})
+	r, err := bus.ReadSubject(context.Background(), stream, bus.BinsSubject(session), 1)
 	require.NoError(t, err)
-	_, err = bus.EnsureStream(ctx, js, session, bus.SessionInfo{Shape: sim.Shape()}, 1)
-	require.NoError(t, err)
-	r := &takeover{session: session, bins: make([]acquire.Bin, 61), late: make(chan error, 1)}
-	for i := range r.bins {
-		require.NoError(t, sim.ReadBin(ctx, &r.bins[i]))
-		r.bins[i].Features = append([]float32(nil), r.bins[i].Features...)
-	}
-	last := len(r.bins) - 2
-	publishBins := func(from, to int) error {
-		for i := from; i < to; i++ {
-			if _, err := js.Publish(ctx, bus.BinsSubject(session), acquire.AppendBinMessage(nil, &r.bins[i])); err != nil {
-				return err
-			}
+	defer r.Close()
+	for {
+		m, err := r.Next(context.Background())
+		require.NoError(t, err, "bin %d is not recorded", bin)
+		if seq, ok := acquire.BinMessageSeq(m.Data()); ok && seq == bin {
+			meta, err := m.Metadata()
+			require.NoError(t, err)
+			return meta.Sequence.Stream
 		}
-		return nil
 	}
-	require.NoError(t, publishBins(0, last-2))
-	for seq := range uint64(last + 1) {
-		in, err := json.Marshal(decoder.Intent{Seq: seq, Process: owner})
-		require.NoError(t, err)
-		_, err = js.Publish(ctx, bus.IntentSubject(session), in)
-		require.NoError(t, err)
-	}
-	go func() {
-		time.Sleep(300 * time.Millisecond)
-		r.late <- publishBins(last-2, last+1)
-	}()
-	return r
-}
-
-// nextOutputs steps want through the recorded bins from a reset and then,
-// like got, through the one after them; it returns both outputs' bits.
-func (r *takeover) nextOutputs(want, got decoder.Decoder) (w, g []uint32) {
-	want.Reset()
-	out := make([]float32, want.Outputs())
-	for _, b := range r.bins[:len(r.bins)-1] {
-		want.Step(b.Features, out)
-	}
-	next := r.bins[len(r.bins)-1].Features
-	gout := make([]float32, got.Outputs())
-	want.Step(next, out)
-	got.Step(next, gout)
-	for i := range out {
-		w, g = append(w, math.Float32bits(out[i])), append(g, math.Float32bits(gout[i]))
-	}
-	return w, g
 }
