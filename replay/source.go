@@ -1,9 +1,12 @@
 package replay
 
 import (
+	"cmp"
 	"context"
+	"errors"
 	"fmt"
 	"io"
+	"slices"
 
 	"github.com/nats-io/nats.go/jetstream"
 
@@ -17,9 +20,16 @@ type Range struct {
 	From, To int64
 }
 
-// Source streams the bins a session recorded in JetStream, in order. It
-// implements pipeline.BinReader and ends (io.EOF) with the last bin that was
-// recorded when it was opened.
+// reorderDepth bounds how far out of seq order a recording may hold a bin.
+// A bin whose acknowledgement was lost is sent again and stored after the
+// bins sent meanwhile: at most the recorder's window (1024) of them.
+const reorderDepth = 2048
+
+// Source streams the bins a session recorded in JetStream, in seq order,
+// each once: the order the live run decoded them, which the stream's own
+// order may not be (a bin sent again after a lost acknowledgement is
+// stored after later ones). It implements pipeline.BinReader and ends
+// (io.EOF) with the last bin that was recorded when it was opened.
 type Source struct {
 	session string
 	info    bus.SessionInfo
@@ -28,6 +38,14 @@ type Source struct {
 	first   int64
 	started bool
 	done    bool
+
+	pending []*acquire.Bin // read ahead, in seq order
+	spare   []*acquire.Bin // delivered, for reuse
+	next    uint64         // the seq due next
+	eof     bool           // the reader is exhausted
+	// Reordered and Duplicates count bins stored out of seq order, and
+	// stored more than once (beyond the stream's duplicate window).
+	reordered, duplicates uint64
 }
 
 // Open prepares to replay the bins of session from the server js talks to.
@@ -52,20 +70,17 @@ func (s *Source) Shape() acquire.Shape { return s.info.Shape }
 // Bins is the number of bins the session held when it was opened.
 func (s *Source) Bins() uint64 { return s.r.Len() }
 
+// Reordered is the number of bins the recording held out of seq order, and
+// Duplicates the number it held more than once (delivered once).
+func (s *Source) Reordered() (reordered, duplicates uint64) { return s.reordered, s.duplicates }
+
 // ReadBin implements pipeline.BinReader. A stored message that is not a
 // valid bin is reported with its stream sequence and stops the replay: a
 // replay that silently skipped it would not be the live run.
 func (s *Source) ReadBin(ctx context.Context, b *acquire.Bin) error {
 	for !s.done {
-		m, err := s.r.Next(ctx)
-		if err != nil {
+		if err := s.nextInOrder(ctx, b); err != nil {
 			return err
-		}
-		if err := acquire.DecodeBinMessage(m.Data(), b); err != nil {
-			return fmt.Errorf("replay %s: %s: %w", s.session, s.r.Where(m), err)
-		}
-		if len(b.Features) != s.info.Shape.Channels {
-			return fmt.Errorf("replay %s: %s: bin %d has %d channels, the session records %d", s.session, s.r.Where(m), b.Seq, len(b.Features), s.info.Shape.Channels)
 		}
 		if !s.started {
 			s.first, s.started = b.Start, true
@@ -81,6 +96,70 @@ func (s *Source) ReadBin(ctx context.Context, b *acquire.Bin) error {
 		return nil
 	}
 	return io.EOF
+}
+
+// nextInOrder delivers the bin of the lowest seq read so far, once it is
+// the one due or no later-stored bin can come before it: the read-ahead is
+// full, or the recording is exhausted (a seq never recorded is a gap).
+func (s *Source) nextInOrder(ctx context.Context, b *acquire.Bin) error {
+	for !s.eof && (len(s.pending) == 0 || s.pending[0].Seq != s.next) && len(s.pending) < reorderDepth {
+		if err := s.readAhead(ctx); err != nil {
+			return err
+		}
+	}
+	if len(s.pending) == 0 {
+		return io.EOF
+	}
+	first := s.pending[0]
+	// Shift rather than reslice, so the read-ahead keeps its array: it is
+	// almost always a bin or none, and reslicing would allocate per bin.
+	s.pending = slices.Delete(s.pending, 0, 1)
+	b.CopyFrom(first)
+	s.next = first.Seq + 1
+	s.spare = append(s.spare, first)
+	return nil
+}
+
+// readAhead reads one stored bin into pending, in seq order; a bin already
+// delivered or pending is counted and dropped.
+func (s *Source) readAhead(ctx context.Context) error {
+	m, err := s.r.Next(ctx)
+	if errors.Is(err, io.EOF) {
+		s.eof = true
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	b := s.spareBin()
+	if err := acquire.DecodeBinMessage(m.Data(), b); err != nil {
+		return fmt.Errorf("replay %s: %s: %w", s.session, s.r.Where(m), err)
+	}
+	if len(b.Features) != s.info.Shape.Channels {
+		return fmt.Errorf("replay %s: %s: bin %d has %d channels, the session records %d", s.session, s.r.Where(m), b.Seq, len(b.Features), s.info.Shape.Channels)
+	}
+	i, found := slices.BinarySearchFunc(s.pending, b.Seq, func(p *acquire.Bin, seq uint64) int { return cmp.Compare(p.Seq, seq) })
+	switch {
+	case found || b.Seq < s.next:
+		s.duplicates++
+		s.spare = append(s.spare, b)
+	default:
+		if i < len(s.pending) {
+			s.reordered++
+		}
+		s.pending = slices.Insert(s.pending, i, b)
+	}
+	return nil
+}
+
+// spareBin returns a bin to decode into, reusing a delivered one.
+func (s *Source) spareBin() *acquire.Bin {
+	if n := len(s.spare); n > 0 {
+		b := s.spare[n-1]
+		s.spare = s.spare[:n-1]
+		return b
+	}
+	return &acquire.Bin{}
 }
 
 // Close releases the consumer.

@@ -23,6 +23,11 @@ type Summary struct {
 	Swaps     uint64    `json:"swaps"`
 	R2        *float64  `json:"r2,omitempty"`
 	R2PerDim  []float64 `json:"r2_per_dim,omitempty"`
+	// Reordered and Duplicates count the recorded bins that were stored
+	// out of seq order (replayed in order) and more than once (replayed
+	// once).
+	Reordered  uint64 `json:"reordered,omitempty"`
+	Duplicates uint64 `json:"duplicates,omitempty"`
 }
 
 // Summarise describes the job's result; with compare set it also checks
@@ -34,6 +39,9 @@ func (j *Job) Summarise(res *Result, compare bool) Summary {
 	if sc, ok := res.Score(j.Model.Info.Targets, sh.Targets); ok && sc.Defined() {
 		m := sc.MeanR2()
 		out.R2, out.R2PerDim = &m, sc.R2
+	}
+	if src, ok := j.Source.(*Source); ok {
+		out.Reordered, out.Duplicates = src.Reordered()
 	}
 	if compare {
 		d := Compare(j.Live, res.Intents)
@@ -47,6 +55,9 @@ func (s Summary) WriteText(w io.Writer) {
 	fmt.Fprintf(w, "replayed %d bins into %d intents in %.2fs (%.0fx real time), %d model swaps followed\n", s.Bins, s.Intents, s.Seconds, s.SpeedX, s.Swaps)
 	if s.R2 != nil {
 		fmt.Fprintf(w, "R² against recorded targets %.3f (per dimension %.3f)\n", *s.R2, s.R2PerDim)
+	}
+	if s.Reordered+s.Duplicates > 0 {
+		fmt.Fprintf(w, "the recording stored %d bins out of seq order and %d twice: replayed in order, once\n", s.Reordered, s.Duplicates)
 	}
 	switch {
 	case s.Identical == nil:
