@@ -190,6 +190,9 @@ func TestFailover(t *testing.T) {
 		res, err := replay.Run(ctx, src, fresh, replay.Options{})
 		src.Close()
 		require.NoError(t, err)
+		if reordered, dups := src.Reordered(); reordered+dups > 0 {
+			t.Logf("%s: the stream held %d bins out of seq order and %d twice", name, reordered, dups)
+		}
 		// Recorded intents are captured core-NATS messages, which a stream
 		// busy electing a leader may miss: pair them with the replay by
 		// seq, and every pair must be identical.
