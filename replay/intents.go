@@ -25,26 +25,45 @@ type Diff struct {
 	// Live and Replayed are the number of intents in each run.
 	Live     int `json:"live"`
 	Replayed int `json:"replayed"`
+	// Unreplayed counts live intents without a replayed intent of their
+	// seq (their bin is not in the recording); Uncaptured counts replayed
+	// intents the recording did not capture live (intents are core NATS
+	// messages, which a stream busy electing a leader may miss).
+	Unreplayed int `json:"unreplayed,omitempty"`
+	Uncaptured int `json:"uncaptured,omitempty"`
 	// Mismatch describes the first difference, if any.
 	Mismatch string `json:"mismatch,omitempty"`
 }
 
-// Compare checks that replayed intents equal live ones bit for bit: same
-// seq, sample time, kind, values, class, confidence, model and status.
-// Decode times differ by nature and are not compared.
+// Compare checks that replayed intents equal live ones bit for bit, pairing
+// them by seq: same sample time, kind, values, class, confidence, model and
+// status. Decode times differ by nature and are not compared. The runs are
+// identical when every live intent has an equal replayed twin; a replayed
+// intent the recording did not capture is counted, not a difference.
 func Compare(live, replayed []decoder.Intent) Diff {
 	d := Diff{Live: len(live), Replayed: len(replayed), Identical: true}
-	for i := range min(len(live), len(replayed)) {
-		if msg := differ(&live[i], &replayed[i]); msg != "" {
+	bySeq := make(map[uint64]int, len(replayed))
+	for i := range replayed {
+		bySeq[replayed[i].Seq] = i
+	}
+	for i := range live {
+		j, ok := bySeq[live[i].Seq]
+		if !ok {
+			d.Unreplayed++
+			continue
+		}
+		if msg := differ(&live[i], &replayed[j]); msg != "" && d.Identical {
 			d.Identical = false
 			d.Mismatch = fmt.Sprintf("intent %d (seq %d): %s", i, live[i].Seq, msg)
-			return d
 		}
-		d.Compared++
+		if d.Identical {
+			d.Compared++
+		}
 	}
-	if len(live) != len(replayed) {
+	d.Uncaptured = max(0, len(replayed)-(len(live)-d.Unreplayed))
+	if d.Unreplayed > 0 && d.Identical {
 		d.Identical = false
-		d.Mismatch = fmt.Sprintf("live run has %d intents, replay %d", len(live), len(replayed))
+		d.Mismatch = fmt.Sprintf("%d live intents have no replayed twin: their bins are not in the recording", d.Unreplayed)
 	}
 	return d
 }

@@ -71,7 +71,16 @@ func TestCompare(t *testing.T) {
 	assert.Contains(t, d.Mismatch, "value 1")
 	assert.Equal(t, 1, d.Compared)
 	d = replay.Compare(a, a[:1])
-	assert.False(t, d.Identical)
+	assert.False(t, d.Identical, "a live intent without a replayed twin")
+	assert.Equal(t, 1, d.Unreplayed)
+
+	// The recording missed seq 1 of three live intents: the other two pair
+	// with their replayed twins by seq, and the runs are identical.
+	three := append(slices.Clone(a), decoder.Intent{Seq: 2, Values: []float32{5, 6}, Model: "m"})
+	d = replay.Compare([]decoder.Intent{three[0], three[2]}, three)
+	assert.True(t, d.Identical, d.Mismatch)
+	assert.Equal(t, 2, d.Compared)
+	assert.Equal(t, 1, d.Uncaptured)
 }
 
 // TestReplayDeliversBinsInSeqOrder stores a recorded session's bins again

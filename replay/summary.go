@@ -11,18 +11,21 @@ import (
 // Summary describes a finished replay; its JSON form is what the replay
 // command prints with --json.
 type Summary struct {
-	Session   string    `json:"session,omitempty"`
-	Bins      uint64    `json:"bins"`
-	Intents   int       `json:"intents"`
-	Identical *bool     `json:"identical,omitempty"`
-	Compared  int       `json:"compared,omitempty"`
-	Mismatch  string    `json:"mismatch,omitempty"`
-	SpeedX    float64   `json:"speed_x"`
-	Seconds   float64   `json:"elapsed_s"`
-	Model     string    `json:"model"`
-	Swaps     uint64    `json:"swaps"`
-	R2        *float64  `json:"r2,omitempty"`
-	R2PerDim  []float64 `json:"r2_per_dim,omitempty"`
+	Session   string `json:"session,omitempty"`
+	Bins      uint64 `json:"bins"`
+	Intents   int    `json:"intents"`
+	Identical *bool  `json:"identical,omitempty"`
+	Compared  int    `json:"compared,omitempty"`
+	// Uncaptured counts replayed intents the recording had not captured
+	// live (see Diff).
+	Uncaptured int       `json:"uncaptured,omitempty"`
+	Mismatch   string    `json:"mismatch,omitempty"`
+	SpeedX     float64   `json:"speed_x"`
+	Seconds    float64   `json:"elapsed_s"`
+	Model      string    `json:"model"`
+	Swaps      uint64    `json:"swaps"`
+	R2         *float64  `json:"r2,omitempty"`
+	R2PerDim   []float64 `json:"r2_per_dim,omitempty"`
 	// Reordered and Duplicates count the recorded bins that were stored
 	// out of seq order (replayed in order) and more than once (replayed
 	// once).
@@ -45,7 +48,7 @@ func (j *Job) Summarise(res *Result, compare bool) Summary {
 	}
 	if compare {
 		d := Compare(j.Live, res.Intents)
-		out.Identical, out.Compared, out.Mismatch = &d.Identical, d.Compared, d.Mismatch
+		out.Identical, out.Compared, out.Mismatch, out.Uncaptured = &d.Identical, d.Compared, d.Mismatch, d.Uncaptured
 	}
 	return out
 }
@@ -61,6 +64,8 @@ func (s Summary) WriteText(w io.Writer) {
 	}
 	switch {
 	case s.Identical == nil:
+	case *s.Identical && s.Uncaptured > 0:
+		fmt.Fprintf(w, "identical: all %d intents match the live run bit for bit (%d more replayed, which the recording had not captured live)\n", s.Compared, s.Uncaptured)
 	case *s.Identical:
 		fmt.Fprintf(w, "identical: all %d intents match the live run bit for bit\n", s.Compared)
 	default:
