@@ -2,6 +2,7 @@ package bus
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
@@ -52,7 +53,7 @@ func ReadEvents(ctx context.Context, js jetstream.JetStream, session string) (ev
 		}
 		var obj map[string]json.RawMessage
 		if err := json.Unmarshal(m.Data(), &obj); err != nil || obj == nil {
-			bad = append(bad, fmt.Errorf("%s is not a JSON object: %q", r.Where(m), truncate(m.Data(), 80)))
+			bad = append(bad, fmt.Errorf("%s is not a JSON object: %q: %w", r.Where(m), truncate(m.Data(), 80), cmp.Or(err, errNull)))
 			continue
 		}
 		var b bytes.Buffer
@@ -60,6 +61,9 @@ func ReadEvents(ctx context.Context, js jetstream.JetStream, session string) (ev
 		events = append(events, RecordedEvent{StreamSeq: meta.Sequence.Stream, Data: b.Bytes()})
 	}
 }
+
+// errNull is why a JSON null is not an event.
+var errNull = errors.New("null")
 
 // truncate shortens b for an error message.
 func truncate(b []byte, n int) []byte {
@@ -76,7 +80,7 @@ func truncate(b []byte, n int) []byte {
 // still show all they hold.
 func WriteEventTable(w io.Writer, events []RecordedEvent) error {
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "seq\ttime\tkind\tstream\tfields")
+	fmt.Fprintln(tw, "stream_seq\ttime\tkind\tstream\tfields")
 	for _, ev := range events {
 		fmt.Fprintln(tw, eventLine(ev))
 	}
@@ -93,13 +97,14 @@ func eventLine(ev RecordedEvent) string {
 	when := "-"
 	if t, err := strconv.ParseInt(string(obj["time"]), 10, 64); err == nil {
 		when = time.Unix(0, t).UTC().Format("2006-01-02T15:04:05.000000Z")
+		delete(obj, "time")
 	}
 	kind, stream := field(obj, "kind"), field(obj, "stream")
+	delete(obj, "kind")
+	delete(obj, "stream")
 	rest := make([]string, 0, len(obj))
 	for k, v := range obj {
-		if k != "time" && k != "kind" && k != "stream" {
-			rest = append(rest, k+"="+compact(v))
-		}
+		rest = append(rest, printable(k)+"="+compact(v))
 	}
 	slices.Sort(rest)
 	return fmt.Sprintf("%d\t%s\t%s\t%s\t%s", ev.StreamSeq, when, kind, stream, strings.Join(rest, " "))
@@ -117,7 +122,16 @@ func field(obj map[string]json.RawMessage, name string) string {
 	if json.Unmarshal(v, &s) != nil {
 		return compact(v)
 	}
-	if s == "" || strings.ContainsFunc(s, unicode.IsControl) {
+	if s == "" {
+		return `""`
+	}
+	return printable(s)
+}
+
+// printable quotes s when it holds control characters, which would break
+// the table's line.
+func printable(s string) string {
+	if strings.ContainsFunc(s, unicode.IsControl) {
 		return strconv.Quote(s)
 	}
 	return s

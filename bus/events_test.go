@@ -70,6 +70,7 @@ func FuzzWriteEventTable(f *testing.F) {
 	f.Add([]byte(`{"time":"soon","kind":3}`))
 	f.Add([]byte(`null`))
 	f.Add([]byte(`{"kind":"a\nb","stream":"\t"}`))
+	f.Add([]byte(`{"a\nb":1,"x\ty":2,"time":"soon"}`))
 	f.Add([]byte("{\"x\":\n1}"))
 	f.Fuzz(func(t *testing.T, data []byte) {
 		var b bytes.Buffer

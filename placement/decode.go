@@ -28,13 +28,9 @@ func (w *Worker) decode(ctx context.Context, s Spec) error {
 	if err != nil {
 		return err
 	}
-	next, err := w.resume(ctx, s, model)
+	next, sim, err := w.resume(ctx, s, model)
 	if err != nil {
 		return fmt.Errorf("resume %s: %w", s.Session, err)
-	}
-	sim, err := s.simulator(next)
-	if err != nil {
-		return err
 	}
 	if next > 0 {
 		w.opts.Log.Info().Str("session", s.Session).Uint64("seq", next).Msg("taking over at seq")
@@ -74,27 +70,14 @@ func (s Spec) msgIDPrefix() string {
 
 // resume finds where the session stopped (the seq after its last published
 // intent) and brings the decoder's state there: from the last checkpoint
-// recorded before that point, then through the bins since.
-func (w *Worker) resume(ctx context.Context, s Spec, model *decoder.Loaded) (uint64, error) {
-	stream, err := w.js.Stream(ctx, bus.StreamName(s.Session))
-	if errors.Is(err, jetstream.ErrStreamNotFound) {
-		return 0, nil
+// recorded before that point, then through the bins since. It returns that
+// seq and the session's simulator, there.
+func (w *Worker) resume(ctx context.Context, s Spec, model *decoder.Loaded) (uint64, *acquire.Simulator, error) {
+	stream, next, err := lastIntent(ctx, w.js, s.Session)
+	if err != nil || next == 0 {
+		sim, serr := s.simulator(0)
+		return 0, sim, errors.Join(err, serr)
 	}
-	if err != nil {
-		return 0, err
-	}
-	last, err := stream.GetLastMsgForSubject(ctx, bus.IntentSubject(s.Session))
-	if errors.Is(err, jetstream.ErrMsgNotFound) {
-		return 0, nil
-	}
-	if err != nil {
-		return 0, err
-	}
-	var in decoder.Intent
-	if err := json.Unmarshal(last.Data, &in); err != nil {
-		return 0, fmt.Errorf("last recorded intent: %w", err)
-	}
-	next := in.Seq + 1
 	from, streamSeq := uint64(0), uint64(1)
 	if m, err := stream.GetLastMsgForSubject(ctx, bus.SnapshotSubject(s.Session)); err == nil {
 		snap, err := bus.DecodeSnapshot(m.Data)
@@ -111,38 +94,69 @@ func (w *Worker) resume(ctx context.Context, s Spec, model *decoder.Loaded) (uin
 	if from == 0 {
 		model.Reset()
 	}
-	filled, err := w.catchUp(ctx, stream, s, model, streamSeq, from, next)
+	sim, err := s.simulator(from)
 	if err != nil {
-		return 0, fmt.Errorf("catch up on bins %d-%d: %w", from, next-1, err)
+		return 0, nil, err
+	}
+	filled, err := w.catchUp(ctx, stream, s, sim, model, streamSeq, from, next)
+	if err != nil {
+		return 0, nil, fmt.Errorf("catch up on bins %d-%d: %w", from, next-1, err)
 	}
 	if filled > 0 {
 		w.opts.Log.Info().Str("session", s.Session).Int("bins", filled).Msg("recorded the bins the previous owner had not")
 	}
-	return next, nil
+	return next, sim, nil
 }
 
-// catchUp steps the decoder through bins [from, to), made again from the
-// session's simulator: they are the spec's, the same whoever makes them.
-// Those the recording lacks (from stream sequence start on) it records:
-// the previous owner decoded them, and published their intents, but died
-// before their bins were acknowledged, or is still sending them. So the
-// decoder's state is exact and the recording whole, and a bin the old
-// owner still gets stored is stored once (same message id). A recording
-// it cannot read or write costs the filling, not the catch-up. It returns
-// how many bins it recorded.
-func (w *Worker) catchUp(ctx context.Context, stream jetstream.Stream, s Spec, model *decoder.Loaded, start, from, to uint64) (int, error) {
+// lastIntent returns a session's stream and the seq after its last
+// recorded intent: 0 for a session never decoded.
+func lastIntent(ctx context.Context, js jetstream.JetStream, session string) (jetstream.Stream, uint64, error) {
+	stream, err := js.Stream(ctx, bus.StreamName(session))
+	if errors.Is(err, jetstream.ErrStreamNotFound) {
+		return nil, 0, nil
+	}
+	if err != nil {
+		return nil, 0, err
+	}
+	last, err := stream.GetLastMsgForSubject(ctx, bus.IntentSubject(session))
+	if errors.Is(err, jetstream.ErrMsgNotFound) {
+		return stream, 0, nil
+	}
+	if err != nil {
+		return nil, 0, err
+	}
+	var in decoder.Intent
+	if err := json.Unmarshal(last.Data, &in); err != nil {
+		return nil, 0, fmt.Errorf("last recorded intent: %w", err)
+	}
+	return stream, in.Seq + 1, nil
+}
+
+// fillWindow is how far back a takeover records the bins the recording
+// lacks: the recorder's window of unacknowledged bins, which a dead owner
+// may have taken with it. Older gaps are the old owner's counted ones, and
+// filled now they would be stored too far out of order to replay in place.
+const fillWindow = 1024
+
+// catchUp steps the decoder through bins [from, to), made by sim (at
+// from): they are the spec's, the same whoever makes them. Those of the
+// last fillWindow that the recording lacks (from stream sequence start on)
+// it records: the previous owner decoded them, and published their
+// intents, but died before their bins were acknowledged, or is still
+// sending them. So the decoder's state is exact and the recording whole,
+// and a bin the old owner still gets stored is stored once (same message
+// id). A recording it cannot read or write costs the filling, not the
+// catch-up. It returns how many bins it recorded.
+func (w *Worker) catchUp(ctx context.Context, stream jetstream.Stream, s Spec, sim *acquire.Simulator, model *decoder.Loaded, start, from, to uint64) (int, error) {
 	if from >= to {
 		return 0, nil
 	}
 	log := w.opts.Log.With().Str("session", s.Session).Logger()
-	have, err := recordedSeqs(ctx, stream, s.Session, start, from, to)
+	fillFrom := max(from, to-min(to, fillWindow))
+	have, err := recordedSeqs(ctx, stream, s.Session, start, fillFrom, to)
 	fill := err == nil
 	if !fill {
 		log.Warn().Err(err).Msg("the recording could not be read: the bins it lacks are not recorded again")
-	}
-	sim, err := s.simulator(from)
-	if err != nil {
-		return 0, err
 	}
 	out := make([]float32, model.Outputs())
 	var b acquire.Bin
@@ -152,7 +166,7 @@ func (w *Worker) catchUp(ctx context.Context, stream jetstream.Stream, s Spec, m
 			return filled, err
 		}
 		model.Step(b.Features, out)
-		if !fill || have[seq] {
+		if !fill || seq < fillFrom || have[seq] {
 			continue
 		}
 		if err := w.recordBin(ctx, s, &b); err != nil {
@@ -192,8 +206,11 @@ func recordedSeqs(ctx context.Context, stream jetstream.Stream, name string, sta
 	}
 }
 
-// recordBin records b as the session's recorder would have.
+// recordBin records b as the session's recorder would have. Each bin gets
+// a few seconds: a stream electing a leader must not hold a takeover long.
 func (w *Worker) recordBin(ctx context.Context, s Spec, b *acquire.Bin) error {
+	ctx, cancel := context.WithTimeout(ctx, 2*time.Second)
+	defer cancel()
 	seq := strconv.FormatUint(b.Seq, 10)
 	m := nats.NewMsg(bus.BinsSubject(s.Session))
 	m.Data = acquire.AppendBinMessage(nil, b)

@@ -58,7 +58,7 @@ func TestResumeFillsTheBinsTheRecordingLacks(t *testing.T) {
 	}
 
 	resumed := &decoder.Loaded{Decoder: clone(model), Hash: model.Hash, Info: model.Info}
-	got, err := w.resume(ctx, spec, resumed)
+	got, _, err := w.resume(ctx, spec, resumed)
 	require.NoError(t, err)
 	require.Equal(t, uint64(next), got)
 	oldOwner(recorded, next-1) // two of the old owner's bins, late

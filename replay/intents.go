@@ -20,7 +20,8 @@ func RecordedIntents(ctx context.Context, js jetstream.JetStream, session string
 // Diff is the outcome of comparing replayed intents with live ones.
 type Diff struct {
 	Identical bool `json:"identical"`
-	// Compared is the number of intents present in both runs.
+	// Compared is the number of intents found equal before the first
+	// difference (all paired ones when identical).
 	Compared int `json:"compared"`
 	// Live and Replayed are the number of intents in each run.
 	Live     int `json:"live"`
@@ -46,12 +47,14 @@ func Compare(live, replayed []decoder.Intent) Diff {
 	for i := range replayed {
 		bySeq[replayed[i].Seq] = i
 	}
+	paired := make(map[uint64]bool, len(live))
 	for i := range live {
 		j, ok := bySeq[live[i].Seq]
 		if !ok {
 			d.Unreplayed++
 			continue
 		}
+		paired[live[i].Seq] = true
 		if msg := differ(&live[i], &replayed[j]); msg != "" && d.Identical {
 			d.Identical = false
 			d.Mismatch = fmt.Sprintf("intent %d (seq %d): %s", i, live[i].Seq, msg)
@@ -60,7 +63,7 @@ func Compare(live, replayed []decoder.Intent) Diff {
 			d.Compared++
 		}
 	}
-	d.Uncaptured = max(0, len(replayed)-(len(live)-d.Unreplayed))
+	d.Uncaptured = len(bySeq) - len(paired)
 	if d.Unreplayed > 0 && d.Identical {
 		d.Identical = false
 		d.Mismatch = fmt.Sprintf("%d live intents have no replayed twin: their bins are not in the recording", d.Unreplayed)

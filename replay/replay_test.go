@@ -117,17 +117,49 @@ func TestReplayDeliversBinsInSeqOrder(t *testing.T) {
 		res, err := replay.Run(ctx, src, model, replay.Options{})
 		require.NoError(t, err)
 		replayed[name] = res.Intents
-		reordered, duplicates := src.Reordered()
+		r := src.Reordering()
 		src.Close()
 		if name == "shuffled" {
-			assert.Equal(t, [2]uint64{1, 1}, [2]uint64{reordered, duplicates}, "bins out of order, and twice")
+			assert.Equal(t, replay.Reordering{Reordered: 1, Duplicates: 1}, r, "bins out of order, and twice")
 		} else {
-			assert.Zero(t, reordered+duplicates)
+			assert.Zero(t, r)
 		}
 	}
 	d := replay.Compare(replayed["ordered"], replayed["shuffled"])
 	assert.True(t, d.Identical, d.Mismatch)
 	assert.Equal(t, 200, d.Compared)
+
+	// Stored more than the read-ahead after its place, a bin cannot be
+	// put back: it is skipped and counted as late, not as a duplicate.
+	late := slices.Concat(seqRange(0, 5), seqRange(6, 200), seqRange(0, 5), seqRange(6, 200))
+	_, err = bus.EnsureStream(ctx, js, "late", src.Info(), 1)
+	require.NoError(t, err)
+	for k := range 12 {
+		for _, i := range late {
+			b := bins[i]
+			b.Seq += uint64(k * 200)
+			_, err := js.Publish(ctx, bus.BinsSubject("late"), acquire.AppendBinMessage(nil, &b))
+			require.NoError(t, err)
+		}
+	}
+	five := bins[5]
+	_, err = js.Publish(ctx, bus.BinsSubject("late"), acquire.AppendBinMessage(nil, &five))
+	require.NoError(t, err)
+	lsrc, err := replay.Open(ctx, js, "late", replay.Range{})
+	require.NoError(t, err)
+	defer lsrc.Close()
+	n := 0
+	for {
+		var b acquire.Bin
+		if err := lsrc.ReadBin(ctx, &b); err != nil {
+			require.ErrorIs(t, err, io.EOF)
+			break
+		}
+		assert.NotEqual(t, uint64(5), b.Seq)
+		n++
+	}
+	assert.Equal(t, 12*199, n)
+	assert.Equal(t, replay.Reordering{Late: 1, Duplicates: 12 * 199}, lsrc.Reordering())
 }
 
 func seqRange(from, to int) []int {

@@ -39,13 +39,13 @@ type Source struct {
 	started bool
 	done    bool
 
-	pending []*acquire.Bin // read ahead, in seq order
-	spare   []*acquire.Bin // delivered, for reuse
-	next    uint64         // the seq due next
-	eof     bool           // the reader is exhausted
-	// Reordered and Duplicates count bins stored out of seq order, and
-	// stored more than once (beyond the stream's duplicate window).
-	reordered, duplicates uint64
+	pending   []*acquire.Bin // read ahead, in seq order
+	spare     []*acquire.Bin // delivered, for reuse
+	next      uint64         // the seq due next
+	eof       bool           // the reader is exhausted
+	delivered []uint64       // bit set of the seqs delivered
+
+	reordered, late, duplicates uint64
 }
 
 // Open prepares to replay the bins of session from the server js talks to.
@@ -70,9 +70,20 @@ func (s *Source) Shape() acquire.Shape { return s.info.Shape }
 // Bins is the number of bins the session held when it was opened.
 func (s *Source) Bins() uint64 { return s.r.Len() }
 
-// Reordered is the number of bins the recording held out of seq order, and
-// Duplicates the number it held more than once (delivered once).
-func (s *Source) Reordered() (reordered, duplicates uint64) { return s.reordered, s.duplicates }
+// Reordering counts what the recording held out of order: bins stored
+// after later ones and put back in place, bins stored too late for that
+// (more than the read-ahead of 2048 after their place: skipped), and bins
+// stored more than once (delivered once).
+type Reordering struct {
+	Reordered  uint64 `json:"reordered,omitempty"`
+	Late       uint64 `json:"late,omitempty"`
+	Duplicates uint64 `json:"duplicates,omitempty"`
+}
+
+// Reordering reports what the source put back in order so far.
+func (s *Source) Reordering() Reordering {
+	return Reordering{Reordered: s.reordered, Late: s.late, Duplicates: s.duplicates}
+}
 
 // ReadBin implements pipeline.BinReader. A stored message that is not a
 // valid bin is reported with its stream sequence and stops the replay: a
@@ -115,6 +126,7 @@ func (s *Source) nextInOrder(ctx context.Context, b *acquire.Bin) error {
 	// almost always a bin or none, and reslicing would allocate per bin.
 	s.pending = slices.Delete(s.pending, 0, 1)
 	b.CopyFrom(first)
+	s.markDelivered(first.Seq)
 	s.next = first.Seq + 1
 	s.spare = append(s.spare, first)
 	return nil
@@ -140,8 +152,11 @@ func (s *Source) readAhead(ctx context.Context) error {
 	}
 	i, found := slices.BinarySearchFunc(s.pending, b.Seq, func(p *acquire.Bin, seq uint64) int { return cmp.Compare(p.Seq, seq) })
 	switch {
-	case found || b.Seq < s.next:
+	case found || b.Seq < s.next && s.wasDelivered(b.Seq):
 		s.duplicates++
+		s.spare = append(s.spare, b)
+	case b.Seq < s.next:
+		s.late++
 		s.spare = append(s.spare, b)
 	default:
 		if i < len(s.pending) {
@@ -150,6 +165,19 @@ func (s *Source) readAhead(ctx context.Context) error {
 		s.pending = slices.Insert(s.pending, i, b)
 	}
 	return nil
+}
+
+func (s *Source) markDelivered(seq uint64) {
+	w := int(seq / 64)
+	if w >= len(s.delivered) {
+		s.delivered = slices.Grow(s.delivered, w+1-len(s.delivered))[:w+1]
+	}
+	s.delivered[w] |= 1 << (seq % 64)
+}
+
+func (s *Source) wasDelivered(seq uint64) bool {
+	w := int(seq / 64)
+	return w < len(s.delivered) && s.delivered[w]&(1<<(seq%64)) != 0
 }
 
 // spareBin returns a bin to decode into, reusing a delivered one.

@@ -26,11 +26,8 @@ type Summary struct {
 	Swaps      uint64    `json:"swaps"`
 	R2         *float64  `json:"r2,omitempty"`
 	R2PerDim   []float64 `json:"r2_per_dim,omitempty"`
-	// Reordered and Duplicates count the recorded bins that were stored
-	// out of seq order (replayed in order) and more than once (replayed
-	// once).
-	Reordered  uint64 `json:"reordered,omitempty"`
-	Duplicates uint64 `json:"duplicates,omitempty"`
+	// Reordering counts the recorded bins stored out of seq order.
+	Reordering
 }
 
 // Summarise describes the job's result; with compare set it also checks
@@ -44,7 +41,7 @@ func (j *Job) Summarise(res *Result, compare bool) Summary {
 		out.R2, out.R2PerDim = &m, sc.R2
 	}
 	if src, ok := j.Source.(*Source); ok {
-		out.Reordered, out.Duplicates = src.Reordered()
+		out.Reordering = src.Reordering()
 	}
 	if compare {
 		d := Compare(j.Live, res.Intents)
@@ -59,8 +56,11 @@ func (s Summary) WriteText(w io.Writer) {
 	if s.R2 != nil {
 		fmt.Fprintf(w, "R² against recorded targets %.3f (per dimension %.3f)\n", *s.R2, s.R2PerDim)
 	}
-	if s.Reordered+s.Duplicates > 0 {
-		fmt.Fprintf(w, "the recording stored %d bins out of seq order and %d twice: replayed in order, once\n", s.Reordered, s.Duplicates)
+	if r := s.Reordering; r.Reordered+r.Duplicates > 0 {
+		fmt.Fprintf(w, "the recording stored %d bins out of seq order and %d twice: replayed in order, once\n", r.Reordered, r.Duplicates)
+	}
+	if s.Late > 0 {
+		fmt.Fprintf(w, "the recording stored %d bins too far out of order to replay in place: skipped\n", s.Late)
 	}
 	switch {
 	case s.Identical == nil:

@@ -36,7 +36,7 @@ func runEvents(ctx context.Context, args []string, stdout io.Writer) error {
 		return err
 	}
 	if len(events) == 0 {
-		fmt.Fprintf(stdout, "session %s recorded no events\n", bf.session)
+		fmt.Fprintf(stdout, "session %s recorded no events (%d messages skipped)\n", bf.session, len(bad))
 		return nil
 	}
 	if !*jsonOut {

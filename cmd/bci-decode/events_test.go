@@ -65,7 +65,7 @@ func TestEventsCommand(t *testing.T) {
 
 	code, out, stderr = cli(t, "events", "--session", "quiet", "--data-dir", store)
 	require.Equal(t, 0, code, stderr)
-	assert.Equal(t, "session quiet recorded no events\n", out)
+	assert.Equal(t, "session quiet recorded no events (0 messages skipped)\n", out)
 
 	code, _, stderr = cli(t, "events", "--session", "nosuch", "--data-dir", store)
 	assert.Equal(t, 1, code)
