@@ -25,6 +25,15 @@ type Range struct {
 // bins sent meanwhile: at most the recorder's window (1024) of them.
 const reorderDepth = 2048
 
+// reorderBytes bounds the read-ahead's features in memory, for recordings
+// of very many channels: the depth shrinks rather than the memory grow.
+const reorderBytes = 64 << 20
+
+// readAheadDepth is how many bins a source of channels may read ahead.
+func readAheadDepth(channels int) int {
+	return min(reorderDepth, max(16, reorderBytes/(4*max(1, channels))))
+}
+
 // Source streams the bins a session recorded in JetStream, in seq order,
 // each once: the order the live run decoded them, which the stream's own
 // order may not be (a bin sent again after a lost acknowledgement is
@@ -41,6 +50,7 @@ type Source struct {
 
 	pending   []*acquire.Bin // read ahead, in seq order
 	spare     []*acquire.Bin // delivered, for reuse
+	depth     int            // bins read ahead at most
 	next      uint64         // the seq due next
 	eof       bool           // the reader is exhausted
 	delivered []uint64       // bit set of the seqs delivered
@@ -58,7 +68,7 @@ func Open(ctx context.Context, js jetstream.JetStream, session string, rng Range
 	if err != nil {
 		return nil, fmt.Errorf("replay %s: %w", session, err)
 	}
-	return &Source{session: session, info: info, rng: rng, r: r}, nil
+	return &Source{session: session, info: info, rng: rng, r: r, depth: readAheadDepth(info.Shape.Channels)}, nil
 }
 
 // Info describes the recorded session.
@@ -72,7 +82,8 @@ func (s *Source) Bins() uint64 { return s.r.Len() }
 
 // Reordering counts what the recording held out of order: bins stored
 // after later ones and put back in place, bins stored too late for that
-// (more than the read-ahead of 2048 after their place: skipped), and bins
+// (more than the read-ahead after their place: skipped; 2048 bins, fewer
+// above 8192 channels), and bins
 // stored more than once (delivered once).
 type Reordering struct {
 	Reordered  uint64 `json:"reordered,omitempty"`
@@ -113,7 +124,7 @@ func (s *Source) ReadBin(ctx context.Context, b *acquire.Bin) error {
 // the one due or no later-stored bin can come before it: the read-ahead is
 // full, or the recording is exhausted (a seq never recorded is a gap).
 func (s *Source) nextInOrder(ctx context.Context, b *acquire.Bin) error {
-	for !s.eof && (len(s.pending) == 0 || s.pending[0].Seq != s.next) && len(s.pending) < reorderDepth {
+	for !s.eof && (len(s.pending) == 0 || s.pending[0].Seq != s.next) && len(s.pending) < s.depth {
 		if err := s.readAhead(ctx); err != nil {
 			return err
 		}
