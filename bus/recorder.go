@@ -227,6 +227,16 @@ func (r *Recorder) Close(ctx context.Context) error {
 	return nil
 }
 
+// StampBin gives the message of a recorded bin the headers the recorder
+// gives it: its seq, and the message id msgIDPrefix+seq, under which a bin
+// recorded twice (by the recorder sending it again, or by a process that
+// took the session over) is stored once.
+func StampBin(m *nats.Msg, msgIDPrefix string, seq uint64) {
+	s := strconv.FormatUint(seq, 10)
+	m.Header.Set(HeaderSeq, s)
+	m.Header.Set(nats.MsgIdHdr, msgIDPrefix+s)
+}
+
 func (r *Recorder) publish(slot *[]byte) {
 	if r.opts.Ready != nil {
 		select {
@@ -240,9 +250,7 @@ func (r *Recorder) publish(slot *[]byte) {
 	// the slot is reused at once.
 	m := &nats.Msg{Subject: r.subj, Data: append([]byte(nil), *slot...), Header: nats.Header{}}
 	if seq, ok := acquire.BinMessageSeq(*slot); ok && r.bins {
-		s := strconv.FormatUint(seq, 10)
-		m.Header.Set(HeaderSeq, s)
-		m.Header.Set(nats.MsgIdHdr, r.opts.MsgIDPrefix+s)
+		StampBin(m, r.opts.MsgIDPrefix, seq)
 	} else {
 		m.Header.Set(nats.MsgIdHdr, r.opts.MsgIDPrefix+r.kind+strconv.FormatUint(r.n, 10))
 	}

@@ -74,9 +74,12 @@ func (s Spec) msgIDPrefix() string {
 // seq and the session's simulator, there.
 func (w *Worker) resume(ctx context.Context, s Spec, model *decoder.Loaded) (uint64, *acquire.Simulator, error) {
 	stream, next, err := lastIntent(ctx, w.js, s.Session)
-	if err != nil || next == 0 {
-		sim, serr := s.simulator(0)
-		return 0, sim, errors.Join(err, serr)
+	if err != nil {
+		return 0, nil, err
+	}
+	if next == 0 {
+		sim, err := s.simulator(0)
+		return 0, sim, err
 	}
 	from, streamSeq := uint64(0), uint64(1)
 	if m, err := stream.GetLastMsgForSubject(ctx, bus.SnapshotSubject(s.Session)); err == nil {
@@ -211,11 +214,9 @@ func recordedSeqs(ctx context.Context, stream jetstream.Stream, name string, sta
 func (w *Worker) recordBin(ctx context.Context, s Spec, b *acquire.Bin) error {
 	ctx, cancel := context.WithTimeout(ctx, 2*time.Second)
 	defer cancel()
-	seq := strconv.FormatUint(b.Seq, 10)
 	m := nats.NewMsg(bus.BinsSubject(s.Session))
 	m.Data = acquire.AppendBinMessage(nil, b)
-	m.Header.Set(bus.HeaderSeq, seq)
-	m.Header.Set(nats.MsgIdHdr, s.msgIDPrefix()+seq)
+	bus.StampBin(m, s.msgIDPrefix(), b.Seq)
 	if _, err := w.js.PublishMsg(ctx, m); err != nil {
 		return fmt.Errorf("record bin %d: %w", b.Seq, err)
 	}
