@@ -56,9 +56,7 @@ func ReadEvents(ctx context.Context, js jetstream.JetStream, session string) (ev
 			bad = append(bad, fmt.Errorf("%s is not a JSON object: %q: %w", r.Where(m), truncate(m.Data(), 80), cmp.Or(err, errNull)))
 			continue
 		}
-		var b bytes.Buffer
-		_ = json.Compact(&b, m.Data()) // valid JSON: it was just decoded
-		events = append(events, RecordedEvent{StreamSeq: meta.Sequence.Stream, Data: b.Bytes()})
+		events = append(events, RecordedEvent{StreamSeq: meta.Sequence.Stream, Data: json.RawMessage(compact(m.Data()))})
 	}
 }
 
@@ -137,6 +135,8 @@ func printable(s string) string {
 	return s
 }
 
+// compact is v without insignificant space, or v itself when it is not
+// valid JSON.
 func compact(v json.RawMessage) string {
 	var b bytes.Buffer
 	if json.Compact(&b, v) != nil {

@@ -4,7 +4,10 @@
 // package so that every figure is computed the same way.
 package eval
 
-import "math"
+import (
+	"math"
+	"slices"
+)
 
 // Regression holds per-dimension scores of a continuous decoder.
 type Regression struct {
@@ -35,17 +38,7 @@ func (r Regression) MeanR2() float64 { return mean(r.R2) }
 // the validation split (a target that never moves there) neither poisons
 // the mean nor shows its rounding noise as a huge negative R².
 func (r Regression) MeanDefinedR2() float64 {
-	s, n := 0.0, 0
-	for _, v := range r.R2 {
-		if !math.IsNaN(v) {
-			s += v
-			n++
-		}
-	}
-	if n == 0 {
-		return math.NaN()
-	}
-	return s / float64(n)
+	return mean(slices.DeleteFunc(slices.Clone(r.R2), math.IsNaN))
 }
 
 // MeanR is the mean of R over dimensions.

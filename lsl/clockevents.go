@@ -16,10 +16,10 @@ import (
 // ClockEvent is one reading of a source stream's clock, as the session's
 // events carry it (kind "lsl-clock"): at Time on this machine's clock, the
 // clock a session's bins and intents are stamped in, the outlet's own LSL
-// clock read LSLTime. A recording keeps one per clock-offset probe, as an
-// XDF file keeps ClockOffset chunks, so a bin's time maps back to the
+// clock read LSLTime. A recording keeps one per new clock-offset estimate,
+// as an XDF file keeps ClockOffset chunks, so a bin's time maps back to the
 // sender's clock (to align it with what LabRecorder recorded, say):
-// LSLTime + (bin time - Time) from the reading nearest the bin, or
+// LSLTime + (bin time - Time)/1e9 from the reading nearest the bin, or
 // interpolated between the two around it.
 type ClockEvent struct {
 	Kind string `json:"kind"`

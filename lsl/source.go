@@ -9,9 +9,10 @@ import (
 	"strings"
 	"time"
 
-	"github.com/bci-decode/bci-decode/acquire"
 	"github.com/nats-io/nats.go"
 	"github.com/rs/zerolog"
+
+	"github.com/bci-decode/bci-decode/acquire"
 )
 
 // The "lsl" source scheme: lsl:PREDICATE (lsl:type='EEG', lsl:name='X',

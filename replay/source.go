@@ -83,8 +83,7 @@ func (s *Source) Bins() uint64 { return s.r.Len() }
 // Reordering counts what the recording held out of order: bins stored
 // after later ones and put back in place, bins stored too late for that
 // (more than the read-ahead after their place: skipped; 2048 bins, fewer
-// above 8192 channels), and bins
-// stored more than once (delivered once).
+// above 8192 channels), and bins stored more than once (delivered once).
 type Reordering struct {
 	Reordered  uint64 `json:"reordered,omitempty"`
 	Late       uint64 `json:"late,omitempty"`
